@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Render pose2body 1024p (official).
+python test.py --name pose2body_1024p --dataroot datasets/pose --dataset_mode pose --input_nc 6 --resize_or_crop scaleHeight --loadSize 1024 --n_scales_spatial 3 --no_first_img "$@"

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Render pose2body 512p, one-GPU model (official).
+python test.py --name pose2body_512p_g1 --dataroot datasets/pose --dataset_mode pose --input_nc 6 --ngf 64 --resize_or_crop scaleHeight --loadSize 512 --n_scales_spatial 2 --no_first_img "$@"
