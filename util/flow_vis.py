@@ -9,7 +9,7 @@ _SEGMENTS = (("RY", 15), ("YG", 6), ("GC", 4), ("CB", 11), ("BM", 13), ("MR", 6)
 
 
 def color_wheel() -> np.ndarray:
-    """Returns the `(55, 3)` float wheel of RGB colours in [0, 255], red first, going through yellow, green..."""
+    """Returns the `(55, 3)` wheel of RGB colours in [0, 255]: red, yellow, green, cyan, blue, magenta."""
     rows = []
     # each segment ramps one channel up or down while another channel stays at 255
     ramps = {"RY": (0, 1, True), "YG": (1, 0, False), "GC": (1, 2, True),
