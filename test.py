@@ -51,7 +51,9 @@ def load_single_frame_generator(opt: argparse.Namespace, device: torch.device) -
     path = single_frame_checkpoint_path(opt)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"--use_single_G: single-image generator '{path}' not found")
-    ckpt.load_network(net, path)
+    # pix2pixHD-trained files may lack the instance norms' running statistics, which training-mode
+    # instance norm never reads
+    ckpt.load_network(net, path, optional=("num_batches_tracked", "running_mean", "running_var"))
     return net.to(device)
 
 

@@ -74,16 +74,17 @@ def read_state_dict(path: str) -> dict[str, torch.Tensor]:
     return {key.removeprefix("module."): value for key, value in state.items()}
 
 
-def load_network(network: nn.Module, path: str) -> None:
+def load_network(network: nn.Module, path: str, optional: tuple[str, ...] = ("num_batches_tracked",)) -> None:
     """Loads `path` into `network` strictly.
 
-    Keys and shapes must match one for one, except `num_batches_tracked`, which checkpoints written by
-    PyTorch 0.4.0 lack (it is then left at 0). On a mismatch raises CheckpointError naming the file and the
-    first missing, unexpected or differently shaped key with both shapes.
+    Keys and shapes must match one for one, except keys ending in one of `optional`: by default
+    `num_batches_tracked`, which checkpoints written by PyTorch 0.4.0 lack (it is then left at 0).
+    On a mismatch raises CheckpointError naming the file and the first missing, unexpected or differently
+    shaped key with both shapes.
     """
     state = read_state_dict(path)
     own = network.state_dict()
-    missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
+    missing = [k for k in own if k not in state and not k.endswith(optional)]
     unexpected = [k for k in state if k not in own]
     if missing:
         raise CheckpointError(f"{path}: key '{missing[0]}' (shape {tuple(own[missing[0]].shape)}) is missing "

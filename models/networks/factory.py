@@ -1,0 +1,126 @@
+"""Builds the vid2vid networks from the parsed options, with the official sizes and checkpoint names.
+
+This is the only module of `models.networks` that reads an options Namespace; the networks take plain values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import torch.nn as nn
+
+from models.networks.blocks import get_norm_layer, init_weights
+from models.networks.discriminators import MultiscaleDiscriminator
+from models.networks.generators import CompositeGenerator, CompositeLocalGenerator
+from models.networks.single_frame import GlobalGenerator, LocalEnhancer
+
+# the --loadSize values with an official Cityscapes single-image model (label2city_single)
+_SINGLE_G_STREET_SIZES = (512, 1024, 2048)
+
+
+def input_channels(opt: argparse.Namespace) -> int:
+    """Channels of one encoded input frame: label_nc one-hot channels (or input_nc) plus the instance edges.
+
+    Reads opt.label_nc, opt.input_nc, opt.use_instance.
+    """
+    return (opt.label_nc or opt.input_nc) + (1 if opt.use_instance else 0)
+
+
+def define_generators(opt: argparse.Namespace) -> list[nn.Module]:
+    """Returns `[netG0, netG1, ...]`, coarsest first, one per spatial scale, randomly initialised.
+
+    netG0 is a CompositeGenerator of width ngf; netG{s} a CompositeLocalGenerator of width ngf // 2**s.
+    `--openpose_only` forces no_flow, as in the official generator. Reads opt.label_nc, input_nc,
+    use_instance, output_nc, n_frames_G, ngf, n_downsample_G, n_blocks, n_blocks_local, n_scales_spatial,
+    fg, no_flow, openpose_only, norm.
+    """
+    norm_layer = get_norm_layer(opt.norm)
+    input_nc = input_channels(opt) * opt.n_frames_G
+    prev_output_nc = (opt.n_frames_G - 1) * opt.output_nc
+    no_flow = opt.no_flow or opt.openpose_only
+    generators: list[nn.Module] = [
+        CompositeGenerator(
+            input_nc, prev_output_nc, opt.output_nc, opt.ngf, opt.n_downsample_G, opt.n_blocks,
+            opt.fg, no_flow, norm_layer,
+        )
+    ]
+    for s in range(1, opt.n_scales_spatial):
+        generators.append(
+            CompositeLocalGenerator(
+                input_nc, prev_output_nc, opt.output_nc, opt.ngf // 2**s, opt.n_downsample_G,
+                opt.n_blocks_local, opt.fg, no_flow, norm_layer, scale=s,
+            )
+        )
+    for net in generators:
+        net.apply(init_weights)
+    return generators
+
+
+def define_discriminators(opt: argparse.Namespace) -> dict[str, nn.Module]:
+    """Returns the discriminators keyed by their checkpoint stem: 'D', 'D_T0' ... 'D_T{n-1}', and 'D_f'.
+
+    - 'D' judges a (condition frame, image) pair: input_channels + output_nc channels.
+    - 'D_T{s}' judges n_frames_D images followed by the n_frames_D - 1 reference flows (2 channels each).
+    - 'D_f' (only with --add_face_disc) is D on the face crop, with max(1, num_D - 2) scales.
+    Reads opt.label_nc, input_nc, use_instance, output_nc, ndf, n_layers_D, num_D, norm, no_ganFeat,
+    n_frames_D, n_scales_temporal, add_face_disc.
+    """
+    norm_layer = get_norm_layer(opt.norm)
+    get_interm_feat = not opt.no_ganFeat
+
+    def multiscale(input_nc: int, num_D: int) -> nn.Module:
+        net = MultiscaleDiscriminator(input_nc, opt.ndf, opt.n_layers_D, norm_layer, num_D, get_interm_feat)
+        net.apply(init_weights)
+        return net
+
+    frame_nc = input_channels(opt) + opt.output_nc
+    temporal_nc = opt.output_nc * opt.n_frames_D + 2 * (opt.n_frames_D - 1)
+    nets = {"D": multiscale(frame_nc, opt.num_D)}
+    for s in range(opt.n_scales_temporal):
+        nets[f"D_T{s}"] = multiscale(temporal_nc, opt.num_D)
+    if opt.add_face_disc:
+        nets["D_f"] = multiscale(frame_nc, max(1, opt.num_D - 2))
+    return nets
+
+
+def define_single_frame_generator(opt: argparse.Namespace) -> nn.Module:
+    """The pix2pixHD first-frame generator of `--use_single_G` for street (Cityscapes) data, instance norm.
+
+    loadSize 512: GlobalGenerator(ngf 64, 3 downsamplings); 1024: 4 downsamplings; 2048: LocalEnhancer(ngf 32,
+    4 global downsamplings). Its input is the one-hot label map alone (label_nc channels, no instance map) and
+    its output 3 RGB channels. Reads opt.dataset_mode, label_nc, loadSize, n_blocks, n_local_enhancers,
+    n_blocks_local.
+    """
+    if opt.dataset_mode == "face":
+        raise NotImplementedError(
+            "--use_single_G with --dataset_mode face needs the face first-frame generator (Global_with_z and "
+            "its feature encoder), which is not implemented yet"
+        )
+    if opt.label_nc == 0:
+        raise ValueError("--use_single_G: the street single-image generators take label maps; set --label_nc "
+                         "(35 for Cityscapes)")
+    norm_layer = get_norm_layer("instance")
+    if opt.loadSize == 512:
+        net = GlobalGenerator(opt.label_nc, 3, 64, 3, opt.n_blocks, norm_layer)
+    elif opt.loadSize == 1024:
+        net = GlobalGenerator(opt.label_nc, 3, 64, 4, opt.n_blocks, norm_layer)
+    elif opt.loadSize == 2048:
+        net = LocalEnhancer(
+            opt.label_nc, 3, 32, 4, opt.n_blocks, opt.n_local_enhancers, opt.n_blocks_local, norm_layer
+        )
+    else:
+        raise ValueError(
+            f"--use_single_G: no single-image street model for --loadSize {opt.loadSize}; "
+            f"expected one of {', '.join(map(str, _SINGLE_G_STREET_SIZES))}"
+        )
+    net.apply(init_weights)
+    return net
+
+
+def single_frame_checkpoint_path(opt: argparse.Namespace) -> str:
+    """`<checkpoints_dir>/label2city_single/latest_net_G_<loadSize>.pth`.
+
+    Reads opt.checkpoints_dir, opt.loadSize.
+    """
+    return os.path.join(opt.checkpoints_dir, "label2city_single", f"latest_net_G_{opt.loadSize}.pth")
