@@ -17,6 +17,7 @@ import torch
 from tqdm import tqdm
 
 from data import create_dataloader
+from data.base_dataset import frames_per_chunk
 from models import checkpoints as ckpt
 from models.flow.estimator import create_flow_estimator
 from models.losses import load_vgg19_features
@@ -220,11 +221,6 @@ class Trainer:
         ckpt.atomic_save(self.train_state(), ckpt.train_state_path(self.save_dir, label))
 
     # ---- one video ----------------------------------------------------------------------------
-    def chunk_length(self, n_loaded: int) -> int:
-        """Frames generated per chunk (official init_data_params)."""
-        n_gpus = max(1, self.opt.n_gpus_gen if self.opt.batchSize == 1 else 1)
-        return max(1, min(self.opt.max_frames_per_gpu * n_gpus, n_loaded - self.opt.n_frames_G + 1))
-
     def temporal_groups(self, state: dict, real_B: torch.Tensor, fake_B: torch.Tensor, flow_ref: torch.Tensor,
                         chunk_start: int) -> list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Updates the per-video histories in `state` and returns (scale, real, fake, flows) groups."""
@@ -253,7 +249,7 @@ class Trainer:
         B = data["B"].to(self.device)
         inst = data["inst"].to(self.device) if "inst" in data else None
         n_loaded = B.shape[1]
-        L = self.chunk_length(n_loaded)
+        L = frames_per_chunk(opt, n_loaded - tG + 1)  # the dataset's own chunking
         t_len = L + tG - 1
         last_frames = None
         history = {"real": None, "fake": None, "flow": None}

@@ -1,0 +1,131 @@
+"""Test-time data of the street task: a window of tG frames sliding by one frame through each video.
+
+Sequences are visited in order; a sequence of n frames gives n - tG + 1 items, the first ending at its
+frame tG-1 (outputs exist only from there on). The official loader kept a cursor and ignored the item
+index, so it needed one worker and no shuffling; here the index locates the window, and a cache makes
+consecutive indices read only the newest frame, so sequential access behaves as before and any other
+access order is still correct.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+from collections.abc import Callable
+
+import torch
+
+from data.base_dataset import (
+    BaseDataset,
+    cap_sequences,
+    check_frame_sizes,
+    check_sequence_lengths,
+    find_sequences,
+    image_size,
+    load_id_map,
+)
+from data.image_folder import check_parallel_sequences, sequence_name
+from data.temporal_dataset import input_image_mode, make_frame_transforms, read_a_frame, read_b_frame
+
+
+class SlidingWindowIndex:
+    """Maps a flat item index to (sequence, first frame) of a window of `window` frames.
+
+    Sequence s gives `lengths[s] - window + 1` windows; `start_frame` skips the first windows of the
+    first sequence only (all of it when it is that long).
+    """
+
+    def __init__(self, lengths: list[int], window: int, start_frame: int = 0) -> None:
+        counts = [n - window + 1 for n in lengths]
+        self.first_window = [min(start_frame, counts[0])] + [0] * (len(counts) - 1)
+        self.ends = []  # ends[s]: number of items in sequences 0..s
+        total = 0
+        for count, first in zip(counts, self.first_window):
+            total += count - first
+            self.ends.append(total)
+
+    def __len__(self) -> int:
+        return self.ends[-1]
+
+    def locate(self, index: int) -> tuple[int, int]:
+        """(sequence, first frame of the window) of item `index`."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"item {index} out of range for {len(self)} test windows")
+        seq = bisect.bisect_right(self.ends, index)
+        before = self.ends[seq - 1] if seq else 0
+        return seq, self.first_window[seq] + index - before
+
+
+class TestDataset(BaseDataset):
+    """Sliding windows over `<phase>_A`, `<phase>_B` (use_real_img) and `<phase>_inst` (use_instance).
+
+    Item: 'A' (tG, C_A, H, W), 'B' (tG, 3, H, W) only with use_real_img, 'inst' (tG, 1, H, W) only with
+    use_instance, 'A_path' (newest frame), 'change_seq' (True on the first item of every sequence but the
+    first, when the generator must drop its previous frames), 'seq_name' (the sequence folder relative to
+    `<phase>_A`) and 'frame_index' (index of the newest frame in its sequence).
+    """
+
+    def __init__(self, opt: argparse.Namespace) -> None:
+        super().__init__(opt)
+        input_image_mode(opt)  # fail now on a bad --input_nc
+        self.dir_A, self.A_paths = find_sequences(opt, "A")
+        self.B_paths: list[list[str]] | None = None
+        self.I_paths: list[list[str]] | None = None
+        if opt.use_real_img:
+            dir_B, self.B_paths = find_sequences(opt, "B", needed_by="--use_real_img")
+            check_parallel_sequences(self.dir_A, self.A_paths, dir_B, self.B_paths)
+            self.B_paths = cap_sequences(self.B_paths, opt.max_dataset_size)
+        if opt.use_instance:
+            dir_inst, self.I_paths = find_sequences(opt, "inst", needed_by="--use_instance")
+            check_parallel_sequences(self.dir_A, self.A_paths, dir_inst, self.I_paths)
+            self.I_paths = cap_sequences(self.I_paths, opt.max_dataset_size)
+        self.A_paths = cap_sequences(self.A_paths, opt.max_dataset_size)
+        check_sequence_lengths(self.dir_A, self.A_paths, opt.n_frames_G)
+        check_frame_sizes(opt, (frames[0] for frames in self.A_paths))
+        self.windows = SlidingWindowIndex([len(frames) for frames in self.A_paths], opt.n_frames_G,
+                                          opt.start_frame)
+        self._transforms: tuple[int, Callable, Callable] | None = None  # (sequence, image_tf, ids_tf)
+        self._cache: tuple[int, int, dict[str, torch.Tensor]] | None = None  # (sequence, first frame, frames)
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index: int) -> dict:
+        tG = self.opt.n_frames_G
+        seq, first = self.windows.locate(index)
+        image_tf, ids_tf = self._sequence_transforms(seq)
+        if self._cache is not None and self._cache[:2] == (seq, first - 1):
+            # The previous window minus its oldest frame, plus the newest.
+            newest = self._read_frames(seq, [first + tG - 1], image_tf, ids_tf)
+            frames = {key: torch.cat([old[1:], newest[key]]) for key, old in self._cache[2].items()}
+        else:
+            frames = self._read_frames(seq, list(range(first, first + tG)), image_tf, ids_tf)
+        self._cache = (seq, first, frames)
+        return {
+            **frames,
+            "A_path": self.A_paths[seq][first + tG - 1],
+            "change_seq": index > 0 and self.windows.locate(index - 1)[0] != seq,
+            "seq_name": sequence_name(self.A_paths[seq], self.dir_A),
+            "frame_index": first + tG - 1,
+        }
+
+    def _sequence_transforms(self, seq: int) -> tuple[Callable, Callable]:
+        """Transforms from frame 0 of `seq`, drawn once per sequence so that all its windows agree.
+
+        (The official loader redrew them on every call, which only matters for random crop or scale
+        modes, where cached and new frames would then disagree.)
+        """
+        if self._transforms is None or self._transforms[0] != seq:
+            image_tf, ids_tf = make_frame_transforms(self.opt, image_size(self.A_paths[seq][0]))
+            self._transforms = (seq, image_tf, ids_tf)
+        return self._transforms[1], self._transforms[2]
+
+    def _read_frames(self, seq: int, frames: list[int], image_tf: Callable, ids_tf: Callable) -> dict:
+        """{'A': (n, C_A, H, W), and 'B' / 'inst' when enabled} for the given frame indices of `seq`."""
+        A_paths = self.A_paths[seq]
+        out = {"A": torch.stack([read_a_frame(A_paths[f], self.opt, image_tf, ids_tf) for f in frames])}
+        if self.B_paths is not None:
+            out["B"] = torch.stack([read_b_frame(self.B_paths[seq][f], image_tf) for f in frames])
+        if self.I_paths is not None:
+            out["inst"] = torch.stack([load_id_map(self.I_paths[seq][f], ids_tf) for f in frames])
+        return out
