@@ -82,7 +82,8 @@ class Vid2VidDiscriminator(nn.Module):
         zero = real_B.new_zeros(())
         losses = dict.fromkeys(FRAME_LOSS_NAMES, zero)
         if flow is not None:
-            losses["F_Flow"] = self.masked_l1(flow, flow_ref, conf_ref) * self.lambda_F / 2 ** (self.n_scales_spatial - 1)
+            flow_weight = self.lambda_F / 2 ** (self.n_scales_spatial - 1)
+            losses["F_Flow"] = self.masked_l1(flow, flow_ref, conf_ref) * flow_weight
             losses["F_Warp"] = self.masked_l1(warp(real_B_prev, flow), real_B, conf_ref) * self.lambda_T
             if self.no_first_img:
                 losses["W"] = self.masked_l1(weight, torch.zeros_like(weight), conf_ref)
