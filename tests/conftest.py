@@ -21,14 +21,13 @@ def street_root(tmp_path_factory) -> str:
 
 
 TINY_MODEL = ["--label_nc", "35", "--use_instance", "--fg", "--loadSize", "64", "--ngf", "8", "--ndf", "8",
-              "--n_downsample_G", "2", "--n_blocks", "2", "--n_blocks_local", "1", "--num_D", "1",
-              "--n_layers_D", "2", "--gpu_ids", "-1", "--nThreads", "0"]
+              "--n_downsample_G", "2", "--n_blocks", "2", "--n_blocks_local", "1", "--gpu_ids", "-1", "--nThreads", "0"]
 
 
 def tiny_train_args(root: str, checkpoints: str, name: str = "tiny", *extra: str) -> list[str]:
     """Flags of a seeded CPU training run on the tiny dataset: DIS flow, no VGG, 4 frames per video in
     2 chunks of 2, so that the first temporal discriminator judges the second chunk."""
     return ["--dataroot", root, "--checkpoints_dir", checkpoints, "--name", name, *TINY_MODEL,
-            "--flownet", "dis", "--no_vgg", "--n_frames_total", "4", "--max_frames_per_gpu", "2",
+            "--num_D", "1", "--n_layers_D", "2", "--flownet", "dis", "--no_vgg", "--n_frames_total", "4", "--max_frames_per_gpu", "2",
             "--niter", "1", "--niter_decay", "0", "--print_freq", "1", "--display_freq", "1",
             "--seed", "0", "--serial_batches", *extra]
