@@ -28,6 +28,7 @@ def tiny_train_args(root: str, checkpoints: str, name: str = "tiny", *extra: str
     """Flags of a seeded CPU training run on the tiny dataset: DIS flow, no VGG, 4 frames per video in
     2 chunks of 2, so that the first temporal discriminator judges the second chunk."""
     return ["--dataroot", root, "--checkpoints_dir", checkpoints, "--name", name, *TINY_MODEL,
-            "--num_D", "1", "--n_layers_D", "2", "--flownet", "dis", "--no_vgg", "--n_frames_total", "4", "--max_frames_per_gpu", "2",
+            "--num_D", "1", "--n_layers_D", "2", "--flownet", "dis", "--no_vgg",
+            "--n_frames_total", "4", "--max_frames_per_gpu", "2",
             "--niter", "1", "--niter_decay", "0", "--print_freq", "1", "--display_freq", "1",
             "--seed", "0", "--serial_batches", *extra]
