@@ -18,16 +18,16 @@ from models.networks.factory import define_generators
 
 
 def one_hot(label_ids: torch.Tensor, label_nc: int) -> torch.Tensor:
-    """label_ids: `(B, T, 1, H, W)` integer-valued floats -> `(B, T, label_nc, H, W)` one-hot floats."""
+    """label_ids: `(B, T, 1, H, W)` integer-valued floats -> `(B, T, label_nc, H, W)` one-hot, same dtype."""
     shape = list(label_ids.shape)
     shape[2] = label_nc
-    return torch.zeros(shape, device=label_ids.device).scatter_(2, label_ids.long(), 1.0)
+    return label_ids.new_zeros(shape).scatter_(2, label_ids.long(), 1.0)
 
 
 def instance_edges(inst: torch.Tensor) -> torch.Tensor:
     """Boundary map of an instance map: 1 where a pixel differs from a 4-neighbour (2 px thick edges).
 
-    inst: `(..., H, W)`. Returns a float tensor of the same shape.
+    inst: `(..., H, W)` float ids. Returns a tensor of the same shape and dtype.
     """
     edge = torch.zeros_like(inst, dtype=torch.bool)
     horizontal = inst[..., :, 1:] != inst[..., :, :-1]
@@ -36,7 +36,7 @@ def instance_edges(inst: torch.Tensor) -> torch.Tensor:
     edge[..., :, :-1] |= horizontal
     edge[..., 1:, :] |= vertical
     edge[..., :-1, :] |= vertical
-    return edge.float()
+    return edge.to(inst.dtype)
 
 
 def downsample(frames: torch.Tensor) -> torch.Tensor:

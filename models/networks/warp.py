@@ -18,8 +18,8 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Samples `image` at each pixel displaced by `flow`: out(x, y) = image(x + fx, y + fy).
 
     Bilinear, clamped to the border, with align_corners=True: the PyTorch 0.4 semantics the official code
-    relied on, which also equal FlowNet2's Resample2d op. The sampling runs in float32 and the result is cast
-    back, as in the official fp16 path.
+    relied on, which also equal FlowNet2's Resample2d op. Half-precision inputs are sampled in float32 and
+    cast back, as in the official fp16 path.
 
     Args:
         image: `(N, C, H, W)`.
@@ -31,9 +31,9 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"warp: flow {tuple(flow.shape)} does not fit image {tuple(image.shape)}; "
                          "expected (N, 2, H, W) with the image's N, H and W")
     height, width = image.shape[-2:]
-    flow32 = flow.float()
+    dtype = torch.float32 if image.dtype in (torch.float16, torch.bfloat16) else image.dtype
     # pixels -> normalised units; a side of length 1 cannot move (its normaliser would be 0)
-    scale = torch.tensor([2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)], device=flow.device)
-    grid = base_grid(height, width, flow.device, torch.float32) + flow32.permute(0, 2, 3, 1) * scale
-    out = F.grid_sample(image.float(), grid, mode="bilinear", padding_mode="border", align_corners=True)
+    scale = torch.tensor([2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)], device=flow.device, dtype=dtype)
+    grid = base_grid(height, width, flow.device, dtype) + flow.to(dtype).permute(0, 2, 3, 1) * scale
+    out = F.grid_sample(image.to(dtype), grid, mode="bilinear", padding_mode="border", align_corners=True)
     return out.to(image.dtype)
