@@ -8,7 +8,8 @@ from util.cli import run_main
 
 
 def main(args: list[str] | None = None) -> None:
-    opt = TrainOptions().parse(args)
+    # opt.txt is written by the Trainer once the inputs are checked, so a bad command overwrites nothing
+    opt = TrainOptions().parse(args, save=False)
     Trainer(opt).train()
 
 

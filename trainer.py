@@ -24,6 +24,7 @@ from models.losses import load_vgg19_features
 from models.temporal_groups import dense_groups, sparse_groups
 from models.vid2vid_discriminator import Vid2VidDiscriminator
 from models.vid2vid_generator import GeneratorOutput, Vid2VidGenerator
+from options.base_options import write_options
 from util.image import tensor2flow, tensor2im, tensor2label
 from util.visualizer import Visualizer
 
@@ -93,9 +94,14 @@ class Trainer:
         self.optimizer_D = torch.optim.Adam(d_params, lr=lr_D, betas=betas)
         self.optimizers_D_T = [torch.optim.Adam(getattr(self.D, f"netD_T{s}").parameters(), lr=opt.lr,
                                                 betas=(opt.beta1, 0.999)) for s in range(opt.n_scales_temporal)]
-        self.visualizer = Visualizer(opt)
         self.start_epoch, self.epoch_iter = 1, 0
         self.load_networks()
+        write_options(opt)
+        self.visualizer = Visualizer(opt)
+        for message in self.load_messages:
+            self.visualizer.log(message)
+        if opt.continue_train:
+            self.restore_progress()
 
     # ---- optimisers and schedules -------------------------------------------------------------
     def make_optimizer_G(self, all_scales: bool) -> torch.optim.Adam:
@@ -148,10 +154,11 @@ class Trainer:
         return nets
 
     def load_networks(self) -> None:
-        """--continue_train: strict load of <which_epoch> from this experiment, plus the saved optimiser,
-        RNG and schedule state when present. --load_pretrain: the official partial load from another
-        experiment (same-named, same-shaped tensors; missing files other than G0 are skipped)."""
+        """--continue_train: strict load of <which_epoch> from this experiment. --load_pretrain: the official
+        partial load from another experiment (same-named, same-shaped tensors; missing files other than G0
+        are skipped). Messages for the log are kept in `load_messages`."""
         opt = self.opt
+        self.load_messages: list[str] = []
         if opt.continue_train:
             directory, label = self.save_dir, opt.which_epoch
         elif opt.load_pretrain:
@@ -164,7 +171,7 @@ class Trainer:
                 if name == "G0":
                     flag = "--continue_train" if opt.continue_train else "--load_pretrain"
                     raise FileNotFoundError(f"{flag}: generator checkpoint '{path}' not found")
-                self.visualizer.log(f"{path} not found: {name} starts from scratch")
+                self.load_messages.append(f"{path} not found: {name} starts from scratch")
                 continue
             if opt.continue_train:
                 ckpt.load_network(net, path)
@@ -172,15 +179,18 @@ class Trainer:
                 untouched = ckpt.load_network_partial(net, path)
                 if untouched:
                     prefixes = sorted({k.split(".")[0] for k in untouched})
-                    self.visualizer.log(f"{path}: not initialised from the file: {', '.join(prefixes)}")
-        if opt.continue_train:
-            self.start_epoch, self.epoch_iter = ckpt.read_iter_file(self.save_dir)
-            print(f"Resuming from epoch {self.start_epoch} at iteration {self.epoch_iter}")
-            state_path = ckpt.train_state_path(self.save_dir, label)
-            if os.path.isfile(state_path):
-                self.load_train_state(torch.load(state_path, map_location="cpu", weights_only=True))
-            else:
-                self.replay_schedules()
+                    self.load_messages.append(f"{path}: not initialised from the file: {', '.join(prefixes)}")
+
+    def restore_progress(self) -> None:
+        """--continue_train: the epoch from iter.txt, then the saved optimiser, RNG and schedule state, or
+        (for checkpoints without it, e.g. official ones) the official replay of the schedules."""
+        self.start_epoch, self.epoch_iter = ckpt.read_iter_file(self.save_dir)
+        print(f"Resuming from epoch {self.start_epoch} at iteration {self.epoch_iter}")
+        state_path = ckpt.train_state_path(self.save_dir, self.opt.which_epoch)
+        if os.path.isfile(state_path):
+            self.load_train_state(torch.load(state_path, map_location="cpu", weights_only=True))
+        else:
+            self.replay_schedules()
 
     def replay_schedules(self) -> None:
         """Official resume without saved optimiser state: re-apply the schedules up to start_epoch."""

@@ -139,13 +139,21 @@ class BaseOptions:
 
     def print_options(self, opt: argparse.Namespace, save: bool) -> None:
         """Prints every option and, with `save`, writes the same text to opt.txt."""
-        lines = ["------------ Options -------------"]
-        lines += [f"{key}: {value}" for key, value in sorted(vars(opt).items())]
-        lines.append("-------------- End ----------------")
-        text = "\n".join(lines)
-        print(text)
-        exp_dir = os.path.join(opt.checkpoints_dir, opt.name)
-        os.makedirs(exp_dir, exist_ok=True)
+        print(options_text(opt))
         if save:
-            with open(os.path.join(exp_dir, "opt.txt"), "w") as f:
-                f.write(text + "\n")
+            write_options(opt)
+
+
+def options_text(opt: argparse.Namespace) -> str:
+    lines = ["------------ Options -------------"]
+    lines += [f"{key}: {value}" for key, value in sorted(vars(opt).items())]
+    lines.append("-------------- End ----------------")
+    return "\n".join(lines)
+
+
+def write_options(opt: argparse.Namespace) -> None:
+    """Writes the options to `<checkpoints_dir>/<name>/opt.txt` (the folder is created)."""
+    exp_dir = os.path.join(opt.checkpoints_dir, opt.name)
+    os.makedirs(exp_dir, exist_ok=True)
+    with open(os.path.join(exp_dir, "opt.txt"), "w") as f:
+        f.write(options_text(opt) + "\n")
