@@ -18,8 +18,8 @@ from models.networks.generators import CompositeGenerator, CompositeLocalGenerat
 from models.networks.single_frame import GlobalGenerator, LocalEnhancer
 from models.networks.warp import warp
 from options.train_options import TrainOptions
+from tests.conftest import OFFICIAL_KEYS_DIR
 
-OFFICIAL_KEYS_DIR = os.environ.get("VID2VID_OFFICIAL_KEYS", "/work/shared/reference/official-keys")
 # flownet2.json lists FlowNet2's checkpoint, which is not built here
 KEY_FILES = sorted(
     p for p in glob.glob(os.path.join(OFFICIAL_KEYS_DIR, "*.json")) if not p.endswith("flownet2.json")

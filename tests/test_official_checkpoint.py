@@ -20,10 +20,9 @@ from models.checkpoints import CheckpointError, load_network
 from models.vid2vid_generator import Vid2VidGenerator
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
+from tests.conftest import OFFICIAL_KEYS_DIR as KEYS_DIR
 from tests.official_reference import FunctionalGenerator, encode, half
 
-KEYS_DIR = os.environ.get("VID2VID_OFFICIAL_KEYS", os.path.join(os.path.dirname(__file__), "..", "..", "shared",
-                                                                "reference", "official-keys"))
 FLAGS = ["--label_nc", "35", "--use_instance", "--fg", "--ngf", "16", "--n_downsample_G", "2", "--n_blocks", "2",
          "--n_blocks_local", "1", "--n_scales_spatial", "2", "--loadSize", "64", "--gpu_ids", "-1"]
 N_FRAMES, H, W = 5, 32, 64
