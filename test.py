@@ -64,13 +64,13 @@ def input_image(encoded: torch.Tensor, opt: argparse.Namespace) -> np.ndarray:
     return tensor2im(encoded[: 3 if opt.input_nc == 3 else 1], normalize=False)
 
 
-def write_videos(save_dir: str, sequences: list[str], fps: float) -> list[SequenceResult]:
-    """Makes the two mp4s of every sequence from the frames saved on disk."""
+def write_videos(save_dir: str, sequences: list[str], real_ext: str, fps: float) -> list[SequenceResult]:
+    """Makes the two mp4s of every sequence from the frames saved on disk (`real_A_<stem>.<real_ext>`)."""
     results = []
     for seq in tqdm(sequences, desc="videos", leave=False):
         fakes = sorted(glob.glob(os.path.join(save_dir, seq, "fake_B_*.jpg")))
-        reals = [os.path.join(save_dir, seq, "real_A_" + os.path.basename(f)[len("fake_B_"):]) for f in fakes]
-        reals = [r if os.path.isfile(r) else os.path.splitext(r)[0] + ".png" for r in reals]
+        stems = [os.path.basename(f)[len("fake_B_"):-len(".jpg")] for f in fakes]
+        reals = [os.path.join(save_dir, seq, f"real_A_{stem}.{real_ext}") for stem in stems]
         fake_frames = [np.asarray(Image.open(f).convert("RGB")) for f in fakes]
         video = os.path.join(save_dir, "videos", f"{seq}.mp4")
         pair = os.path.join(save_dir, "videos", f"{seq}_real_A_fake_B.mp4")
@@ -93,6 +93,7 @@ def render(opt: argparse.Namespace) -> str:
 
     prev_frames = None
     sequences: list[str] = []
+    real_ext = "png" if opt.label_nc else "jpg"
     for i, data in enumerate(tqdm(loader, total=n_frames, desc="frames")):
         if i >= opt.how_many:
             break
@@ -108,12 +109,11 @@ def render(opt: argparse.Namespace) -> str:
         if not sequences or sequences[-1] != seq:
             sequences.append(seq)
         stem = os.path.splitext(os.path.basename(data["A_path"][0]))[0]
-        real_ext = "png" if opt.label_nc else "jpg"
         save_image(input_image(encoded, opt), os.path.join(save_dir, seq, f"real_A_{stem}.{real_ext}"))
         save_image(tensor2im(fake), os.path.join(save_dir, seq, f"fake_B_{stem}.jpg"))
 
     if not opt.no_video and sequences:
-        page = write_results_page(save_dir, write_videos(save_dir, sequences, opt.fps))
+        page = write_results_page(save_dir, write_videos(save_dir, sequences, real_ext, opt.fps))
         print(f"videos: {os.path.join(save_dir, 'videos')}\npage: {page}")
     return save_dir
 
