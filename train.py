@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from options.train_options import TrainOptions
-from trainer import Trainer
+from training.trainer import Trainer
 from util.cli import run_main
 
 

@@ -1,6 +1,7 @@
 """Datasets by name: `--dataset_mode x` is the class `XDataset` in `data/x_dataset.py`.
 
-Adding a dataset is adding one such file with a `BaseDataset` subclass whose constructor takes `opt`.
+Adding a dataset is adding one such file with a `BaseDataset` subclass whose constructor takes `opt`;
+data/template_dataset.py (`--dataset_mode template`) is a documented example.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def create_dataloader(opt: argparse.Namespace) -> torch.utils.data.DataLoader:
     """A DataLoader over `create_dataset(opt)`; the dataset stays reachable as `loader.dataset`.
 
     Batches hold videos as (B, T, C, H, W). Workers are not persistent, so a change made through
-    `loader.dataset.update_training_batch` reaches them at the next epoch.
+    `loader.dataset.set_sequence_length` reaches them at the next epoch.
     """
     return torch.utils.data.DataLoader(
         create_dataset(opt),

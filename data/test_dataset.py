@@ -4,56 +4,29 @@ Sequences are visited in order; a sequence of n frames gives n - tG + 1 items, t
 frame tG-1 (outputs exist only from there on). The official loader kept a cursor and ignored the item
 index, so it needed one worker and no shuffling; here the index locates the window, and a cache makes
 consecutive indices read only the newest frame, so sequential access behaves as before and any other
-access order is still correct.
+access order is still correct. --max_dataset_size is ignored: every sequence is tested, as in the
+official code.
 """
 
 from __future__ import annotations
 
 import argparse
-import bisect
 from collections.abc import Callable
 
 import torch
 
-from data.base_dataset import (
-    BaseDataset,
-    cap_sequences,
-    check_frame_sizes,
-    check_sequence_lengths,
-    find_sequences,
+from data.base_dataset import BaseDataset, check_sequence_lengths, find_sequences
+from data.frame_readers import (
     image_size,
+    input_image_mode,
     load_id_map,
+    make_frame_transforms,
+    read_a_frame,
+    read_b_frame,
 )
 from data.image_folder import check_parallel_sequences, sequence_name
-from data.temporal_dataset import input_image_mode, make_frame_transforms, read_a_frame, read_b_frame
-
-
-class SlidingWindowIndex:
-    """Maps a flat item index to (sequence, first frame) of a window of `window` frames.
-
-    Sequence s gives `lengths[s] - window + 1` windows; `start_frame` skips the first windows of the
-    first sequence only (all of it when it is that long).
-    """
-
-    def __init__(self, lengths: list[int], window: int, start_frame: int = 0) -> None:
-        counts = [n - window + 1 for n in lengths]
-        self.first_window = [min(start_frame, counts[0])] + [0] * (len(counts) - 1)
-        self.ends = []  # ends[s]: number of items in sequences 0..s
-        total = 0
-        for count, first in zip(counts, self.first_window):
-            total += count - first
-            self.ends.append(total)
-
-    def __len__(self) -> int:
-        return self.ends[-1]
-
-    def locate(self, index: int) -> tuple[int, int]:
-        """(sequence, first frame of the window) of item `index`."""
-        if not 0 <= index < len(self):
-            raise IndexError(f"item {index} out of range for {len(self)} test windows")
-        seq = bisect.bisect_right(self.ends, index)
-        before = self.ends[seq - 1] if seq else 0
-        return seq, self.first_window[seq] + index - before
+from data.size_checks import check_frame_sizes
+from data.windows import SlidingWindowIndex
 
 
 class TestDataset(BaseDataset):
@@ -74,14 +47,12 @@ class TestDataset(BaseDataset):
         if opt.use_real_img:
             dir_B, self.B_paths = find_sequences(opt, "B", needed_by="--use_real_img")
             check_parallel_sequences(self.dir_A, self.A_paths, dir_B, self.B_paths)
-            self.B_paths = cap_sequences(self.B_paths, opt.max_dataset_size)
         if opt.use_instance:
             dir_inst, self.I_paths = find_sequences(opt, "inst", needed_by="--use_instance")
             check_parallel_sequences(self.dir_A, self.A_paths, dir_inst, self.I_paths)
-            self.I_paths = cap_sequences(self.I_paths, opt.max_dataset_size)
-        self.A_paths = cap_sequences(self.A_paths, opt.max_dataset_size)
         check_sequence_lengths(self.dir_A, self.A_paths, opt.n_frames_G)
         check_frame_sizes(opt, (frames[0] for frames in self.A_paths))
+        self.longest_sequence = max(len(frames) for frames in self.A_paths)
         self.windows = SlidingWindowIndex([len(frames) for frames in self.A_paths], opt.n_frames_G,
                                           opt.start_frame)
         self._transforms: tuple[int, Callable, Callable] | None = None  # (sequence, image_tf, ids_tf)
@@ -116,7 +87,8 @@ class TestDataset(BaseDataset):
         modes, where cached and new frames would then disagree.)
         """
         if self._transforms is None or self._transforms[0] != seq:
-            image_tf, ids_tf = make_frame_transforms(self.opt, image_size(self.A_paths[seq][0]))
+            image_tf, ids_tf = make_frame_transforms(self.opt, image_size(self.A_paths[seq][0]),
+                                                     allow_flip=self.allow_flip)
             self._transforms = (seq, image_tf, ids_tf)
         return self._transforms[1], self._transforms[2]
 

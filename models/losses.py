@@ -1,6 +1,6 @@
 """Training losses as small modules: LSGAN, discriminator feature matching, VGG perceptual, masked L1.
 
-The networks hold no losses; `models/vid2vid_discriminator.py` combines these with the official weights.
+The networks hold no losses; a model package (e.g. `models/vid2vid/losses.py`) names and weights them.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import os
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from util.state_dicts import load_weights_file
 
 # relu1_1, relu2_1, relu3_1, relu4_1, relu5_1 of torchvision's VGG19 `features`, and their weights
 VGG_SLICES = ((0, 2), (2, 7), (7, 12), (12, 21), (21, 30))
@@ -71,7 +73,8 @@ class MaskedL1Loss(nn.Module):
 def load_vgg19_features(weights_path: str) -> nn.Sequential:
     """Returns torchvision VGG19's `features` with the ImageNet weights of a local state_dict file.
 
-    Raises FileNotFoundError naming --vgg_weights when the file is missing (nothing is downloaded).
+    Raises FileNotFoundError naming --vgg_weights when the file is missing (nothing is downloaded), and
+    CheckpointError (a ValueError) naming it when the file is not a VGG19 state_dict.
     """
     from torchvision.models import vgg19
 
@@ -81,12 +84,7 @@ def load_vgg19_features(weights_path: str) -> nn.Sequential:
             "vgg19-dcbe5ed3.pth (https://download.pytorch.org/models/vgg19-dcbe5ed3.pth) with --vgg_weights, "
             "or train with --no_vgg.")
     model = vgg19(weights=None)
-    try:
-        state = torch.load(weights_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError) as error:
-        raise ValueError(f"--vgg_weights '{weights_path}' is not a torchvision VGG19 state_dict: "
-                         f"{str(error).splitlines()[0]}") from error
+    load_weights_file(model, weights_path, source=f"--vgg_weights {weights_path}", optional=())
     return model.features
 
 

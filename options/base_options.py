@@ -35,7 +35,9 @@ class BaseOptions:
         p.add_argument("--input_nc", type=int, default=3, help="input channels per frame when label_nc is 0")
         p.add_argument("--label_nc", type=int, default=0, help="number of semantic classes (0: RGB input)")
         p.add_argument("--output_nc", type=int, default=3, help="output image channels")
-        p.add_argument("--netG", type=str, default="composite", help="generator of the coarsest scale")
+        p.add_argument("--netG", type=str, default="composite",
+                       help="generator of the coarsest scale; the finer scales use <netG>Local")
+        p.add_argument("--netD", type=str, default="multiscale", help="discriminator (D, each D_T and D_f)")
         p.add_argument("--ngf", type=int, default=128, help="generator base width")
         p.add_argument("--ndf", type=int, default=64, help="discriminator base width")
         p.add_argument("--n_blocks", type=int, default=9, help="residual blocks in the coarsest generator")
@@ -44,7 +46,7 @@ class BaseOptions:
         p.add_argument("--n_gpus_gen", type=int, default=-1, help="GPUs used for G; -1 means all")
         p.add_argument("--name", type=str, default="experiment_name", help="experiment folder name")
         p.add_argument("--dataset_mode", type=str, default="temporal", help="temporal | test | face | pose")
-        p.add_argument("--model", type=str, default="vid2vid", help="only vid2vid exists")
+        p.add_argument("--model", type=str, default="vid2vid", help="model package under models/")
         p.add_argument("--nThreads", default=2, type=int, help="DataLoader workers")
         p.add_argument("--checkpoints_dir", type=str, default="./checkpoints")
         p.add_argument("--norm", type=str, default="batch", help="batch or instance normalisation")
@@ -114,13 +116,15 @@ class BaseOptions:
         opt = self.gather(args)
         opt.isTrain = self.is_train
         opt.gpu_ids = [int(s) for s in opt.gpu_ids.split(",") if s.strip() and int(s) >= 0]
+        # counted from the ids asked for, so that the frames per chunk do not depend on whether CUDA exists
+        if opt.n_gpus_gen == -1:
+            opt.n_gpus_gen = len(opt.gpu_ids)
         if opt.gpu_ids and not torch.cuda.is_available():
             warnings.warn(f"--gpu_ids {','.join(map(str, opt.gpu_ids))}: CUDA is not available, running on the CPU",
                           stacklevel=2)
             opt.gpu_ids = []
-        opt.fg_labels = [int(s) for s in opt.fg_labels.split(",") if s.strip()]
-        if opt.n_gpus_gen == -1:
-            opt.n_gpus_gen = len(opt.gpu_ids)
+        # negative ids are dropped, as the official parser does
+        opt.fg_labels = [int(s) for s in opt.fg_labels.split(",") if s.strip() and int(s) >= 0]
         self._warn_unimplemented(opt)
         if opt.debug:
             opt.nThreads = 1

@@ -46,4 +46,8 @@ class TrainOptions(BaseOptions):
         p.add_argument("--niter_step", type=int, default=5, help="epochs between doublings of n_frames_total")
         p.add_argument("--niter_fix_global", type=int, default=0,
                        help="train only the finest scale for this many epochs")
+        # added by this project
+        p.add_argument("--true_prev_frame", action="store_true",
+                       help="G_Warp: compare a chunk's first frame with the previous chunk's last generated frame "
+                            "(the official code uses the chunk's own last frame, see the README)")
         return p

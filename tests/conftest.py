@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from data.synthetic_street import generate_dataset  # noqa: E402
+from scripts.datasets.synthetic_street import generate_dataset  # noqa: E402
 
 # Copies of ../shared/reference/official-keys: the official state_dict keys and shapes per configuration.
 OFFICIAL_KEYS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "official_keys")

@@ -38,7 +38,7 @@ TRAIN = ["--num_D", "1", "--n_layers_D", "2", "--flownet", "dis", "--no_vgg", "-
 
 def make_dataset(root: str) -> None:
     """2 training and 1 test video of 10 frames at 64x32 (generated, seeded)."""
-    from data.synthetic_street import generate_dataset
+    from scripts.datasets.synthetic_street import generate_dataset
 
     generate_dataset(root, n_train=2, n_test=1, n_frames=10, width=64, height=32, seed=0)
 

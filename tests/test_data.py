@@ -1,4 +1,5 @@
-"""Tests of data/: sequence discovery, spatial parameters, training windows, test windows and errors.
+"""Tests of data/: sequence discovery, spatial parameters, training windows, test windows, the template
+mode and errors.
 
 Every test builds a tiny street-style dataset in tmp_path: 2 sequences x 6 frames of 64x32 PNGs, label
 maps whose pixel (0, 0) holds a per-frame marker id, RGB targets and 16-bit instance maps.
@@ -19,16 +20,14 @@ from PIL import Image
 import data.test_dataset as test_dataset
 import options.test_options as test_options
 import options.train_options as train_options
-from data import create_dataloader, create_dataset, find_dataset_class
-from data.base_dataset import (
-    check_frame_size,
-    get_img_params,
-    get_transform,
-    get_video_params,
-    possible_output_sizes,
-)
+from data import available_dataset_modes, create_dataloader, create_dataset, find_dataset_class
 from data.image_folder import check_parallel_sequences, make_grouped_dataset
+from data.size_checks import check_frame_size, possible_output_sizes
+from data.template_dataset import TemplateDataset
 from data.temporal_dataset import TemporalDataset
+from data.transforms import get_img_params, get_transform
+from data.windows import frames_per_chunk, get_video_params
+from util.runtime import generator_gpu_count
 
 W, H = 64, 32
 N_SEQS, N_FRAMES = 2, 6
@@ -114,6 +113,8 @@ def test_discovery_order_and_extensions(tmp_path: Path) -> None:
 def test_find_dataset_class() -> None:
     assert find_dataset_class("temporal") is TemporalDataset
     assert find_dataset_class("test") is test_dataset.TestDataset
+    assert find_dataset_class("template") is TemplateDataset
+    assert available_dataset_modes() == ["template", "temporal", "test"]
     with pytest.raises(ValueError, match=r"--dataset_mode nope.*temporal"):
         find_dataset_class("nope")
 
@@ -184,6 +185,19 @@ def test_flip_mirrors_images_and_labels(tmp_path: Path) -> None:
     assert np.array_equal(transformed(), labels)
 
 
+def test_allow_flip_false_never_flips_but_draws_the_same(tmp_path: Path) -> None:
+    opt = make_train_opt(tmp_path, "--resize_or_crop", "scaleWidth_and_crop", "--loadSize", "128",
+                         "--fineSize", "32")
+    seed(0)
+    allowed = [get_img_params(opt, (100, 50)) for _ in range(50)]
+    after_allowed = (random.random(), np.random.rand())
+    seed(0)
+    refused = [get_img_params(opt, (100, 50), allow_flip=False) for _ in range(50)]
+    assert (random.random(), np.random.rand()) == after_allowed
+    assert {p["flip"] for p in allowed} == {True, False} and not any(p["flip"] for p in refused)
+    assert refused == [{**p, "flip": False} for p in allowed]
+
+
 def test_label_maps_stay_exact_after_nearest_resize(root: Path) -> None:
     dataset = TemporalDataset(make_train_opt(root, "--loadSize", "128", "--no_flip"))  # 64x32 -> 128x64
     item = dataset[0]
@@ -224,7 +238,7 @@ def test_instance_maps_keep_their_ids(root: Path) -> None:
 
 def window_opt(**changes: object) -> argparse.Namespace:
     values = {"n_frames_G": 3, "isTrain": True, "batchSize": 1, "n_gpus_gen": 0, "max_frames_per_gpu": 1,
-              "max_t_step": 1, "dataset_mode": "temporal", "debug": False}
+              "max_t_step": 1, "debug": False}
     return argparse.Namespace(**{**values, **changes})
 
 
@@ -241,6 +255,14 @@ def test_window_chunking_rules() -> None:
     assert get_video_params(window_opt(isTrain=False), 30, 20, 7)[3:] == (3, 7, 1)
 
 
+def test_frames_per_chunk_takes_plain_values() -> None:
+    assert frames_per_chunk(30, 1, 1) == 1
+    assert frames_per_chunk(30, 2, 2) == 4
+    assert frames_per_chunk(3, 2, 2) == 3  # never more than the frames generated
+    assert frames_per_chunk(8, 4, generator_gpu_count(0, 1)) == 4  # the CPU counts as one device
+    assert frames_per_chunk(30, 2, generator_gpu_count(4, 2)) == 2  # batchSize > 1: one GPU per sequence
+
+
 def test_window_start_and_step_stay_inside_the_video() -> None:
     seed(0)
     opt = window_opt(max_t_step=3)
@@ -251,8 +273,8 @@ def test_window_start_and_step_stay_inside_the_video() -> None:
         assert 0 <= window.start and window.start + 5 * window.t_step <= 19
         steps.add(window.t_step)
     assert steps == {1, 2, 3}
-    pose = window_opt(max_t_step=1, dataset_mode="pose")
-    assert [get_video_params(pose, 4, 20, i).start for i in (0, 14, 15, 16)] == [0, 14, 0, 1]  # offsets 15
+    starts = [get_video_params(window_opt(), 4, 20, i, start_at_index=True).start for i in (0, 14, 15, 16)]
+    assert starts == [0, 14, 0, 1]  # offsets 15
 
 
 def test_items_follow_their_window(tmp_path: Path) -> None:
@@ -272,15 +294,49 @@ def test_items_follow_their_window(tmp_path: Path) -> None:
         assert item["A_path"].endswith(f"frame{frames[-1]:04d}.png")
 
 
-def test_update_training_batch_doubles_up_to_the_cap(root: Path) -> None:
+def test_set_sequence_length_and_longest_sequence(root: Path, test_root: Path) -> None:
+    assert TemporalDataset(make_train_opt(root)).n_frames_total == 30  # the --n_frames_total default
     dataset = TemporalDataset(make_train_opt(root, "--n_frames_total", "1"))
+    assert dataset.n_frames_total == 1 and dataset.longest_sequence == N_FRAMES
     assert dataset[0]["A"].shape[0] == 3  # N 1 -> T_load 1 + tG - 1
-    lengths = []
-    for ratio in (1, 2, 3):
-        dataset.update_training_batch(ratio)
-        lengths.append(dataset.n_frames_total)
-    assert lengths == [2, 4, 4]  # cap: min(128, 6) - (3 - 1)
-    assert dataset[0]["A"].shape[0] == 6
+    dataset.set_sequence_length(2)
+    assert dataset.n_frames_total == 2 and dataset[0]["A"].shape[0] == 4
+    dataset.set_sequence_length(30)  # the window clamps N to 6 - tG + 1 = 4
+    assert dataset.n_frames_total == 30 and dataset[0]["A"].shape[0] == 6
+    testing = create_dataset(make_test_opt(test_root))  # no --n_frames_total at test time
+    assert testing.n_frames_total == 1 and testing.longest_sequence == N_FRAMES
+
+
+def test_set_sequence_length_reaches_workers_at_the_next_epoch(root: Path) -> None:
+    loader = create_dataloader(make_train_opt(root, "--n_frames_total", "1", "--nThreads", "1"))
+    assert [batch["A"].shape[1] for batch in loader] == [3, 3]
+    loader.dataset.set_sequence_length(2)
+    assert [batch["A"].shape[1] for batch in loader] == [4, 4]
+
+
+class FixedWindowDataset(TemporalDataset):
+    """A subclass as a pose dataset would declare it: no mirroring, windows starting at `index % offsets`."""
+
+    allow_flip = False
+    start_at_index = True
+
+
+def test_allow_flip_false_and_start_at_index(root: Path) -> None:
+    opt = make_train_opt(root, "--n_frames_total", "1")  # T_load 3, so 6 - 2 = 4 offsets
+    fixed, plain = FixedWindowDataset(opt), TemporalDataset(opt)
+    plain_flipped = set()
+    for i in range(12):
+        seed(i)
+        item = fixed[i]
+        seq, start = i % N_SEQS, i % 4
+        assert [int(v) for v in item["A"][:, 0, 0, 0]] == [marker(seq, start + k) for k in range(3)]
+        for k in range(3):
+            expected = (rgb_array(seq, start + k).astype(np.float32) / 255 - 0.5) / 0.5
+            assert np.allclose(item["B"][k].permute(1, 2, 0).numpy(), expected, atol=1e-6)
+        seed(i)
+        first = int(plain[i]["A"][0, 0, 0, 0])
+        plain_flipped.add(first not in [marker(seq, f) for f in range(N_FRAMES)])
+    assert plain_flipped == {True, False}  # the same draws do flip the plain dataset
 
 
 def test_dataloader_batches_videos(root: Path) -> None:
@@ -291,8 +347,44 @@ def test_dataloader_batches_videos(root: Path) -> None:
     assert batch["inst"].shape == (2, 6, 1, H, W) and len(batch["A_path"]) == 2
 
 
-def test_max_dataset_size_caps_sequences(root: Path) -> None:
-    assert len(TemporalDataset(make_train_opt(root, "--max_dataset_size", "1"))) == 1
+def test_max_dataset_size_keeps_every_training_sequence(root: Path) -> None:
+    # As in the official code, the training loop (not the dataset) ends an epoch after that many items.
+    dataset = TemporalDataset(make_train_opt(root, "--max_dataset_size", "1", "--use_instance"))
+    assert len(dataset) == N_SEQS and len(dataset.B_paths) == len(dataset.I_paths) == N_SEQS
+    assert dataset[1]["A_path"].endswith("seq01/frame0005.png")
+    assert len(create_dataloader(make_train_opt(root, "--max_dataset_size", "1"))) == N_SEQS
+
+
+def test_max_dataset_size_is_ignored_at_test_time(test_root: Path) -> None:
+    dataset = create_dataset(make_test_opt(test_root, "--max_dataset_size", "1", "--use_real_img",
+                                           "--use_instance"))
+    assert len(dataset) == N_SEQS * (N_FRAMES - 3 + 1)
+    assert len(dataset.B_paths) == len(dataset.I_paths) == N_SEQS
+    last = dataset[len(dataset) - 1]
+    assert last["seq_name"] == "seq01" and last["B"].shape == (3, 3, H, W) and last["inst"].shape == (3, 1, H, W)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The template mode
+
+
+def test_template_dataset_reads_pairs_like_the_temporal_mode(root: Path) -> None:
+    opt = make_train_opt(root, "--dataset_mode", "template")
+    dataset = create_dataset(opt)
+    assert isinstance(dataset, TemplateDataset) and len(dataset) == N_SEQS
+    assert dataset.longest_sequence == N_FRAMES and dataset.n_frames_total == 30
+    seed(3)
+    item = dataset[1]
+    seed(3)
+    expected = TemporalDataset(opt)[1]
+    assert set(item) == {"A", "B", "A_path", "B_paths"}
+    assert item["A"].shape == (6, 1, H, W) and item["B"].shape == (6, 3, H, W)
+    assert torch.equal(item["A"], expected["A"]) and torch.equal(item["B"], expected["B"])
+    assert item["A_path"] == expected["A_path"] and item["B_paths"] == expected["B_paths"]
+    batch = next(iter(create_dataloader(make_train_opt(root, "--dataset_mode", "template", "--batchSize", "2"))))
+    assert batch["A"].shape == (2, 6, 1, H, W) and batch["B"].shape == (2, 6, 3, H, W)
+    with pytest.raises(ValueError, match="--dataset_mode template is a training example"):
+        TemplateDataset(make_test_opt(root))
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ import os
 import numpy as np
 import pytest
 import torch
+from models.vid2vid.generator import Vid2VidGenerator
+from models.vid2vid.inference import load_generator
 from PIL import Image
 
 import test as test_script
-from models.checkpoints import CheckpointError, load_network
-from models.vid2vid_generator import Vid2VidGenerator
+from util.state_dicts import CheckpointError, load_weights_file
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from tests.conftest import OFFICIAL_KEYS_DIR as KEYS_DIR
@@ -111,7 +112,7 @@ def test_official_checkpoint_gives_official_frames(official_setup, tmp_path):
 
     # the frames as tensors, through the project's loader and generator, against the reference (float64)
     expected = expected_frames_float64(labels, inst, images, states)
-    generator = test_script.load_generator(opt, torch.device("cpu")).double()
+    generator = load_generator(opt, torch.device("cpu")).double()
     prev = None
     for t, data in enumerate(test_script.create_dataloader(opt)):
         if prev is None:
@@ -138,7 +139,7 @@ def test_eval_mode_would_not_match(official_setup):
     expected = expected_frames(labels, inst, images, states)
     opt = TestOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(root / "checkpoints"),
                                "--name", "official", "--use_real_img", *FLAGS])
-    generator = test_script.load_generator(opt, torch.device("cpu")).eval()
+    generator = load_generator(opt, torch.device("cpu")).eval()
     data = next(iter(test_script.create_dataloader(opt)))
     prev = generator.start_frames(data["A"], data["B"], True, None)
     fake, _, _ = generator.inference(data["A"], data["inst"], prev, use_raw_only=False)
@@ -156,13 +157,13 @@ def test_every_small_official_configuration_loads_strictly(config, tmp_path):
     for scale, net in enumerate(generator.scale_nets()):
         path = tmp_path / f"G{scale}.pth"
         torch.save(random_official_state(spec["files"][f"latest_net_G{scale}.pth"], g), path)
-        load_network(net, str(path))
+        load_weights_file(net, str(path))
 
 
 def test_mismatched_checkpoint_names_the_key_and_both_shapes(official_setup, tmp_path):
     root, *_ = official_setup
     opt = TestOptions().parse(["--dataroot", str(root), "--checkpoints_dir", str(root / "checkpoints"),
                                "--name", "official", *FLAGS[:4], "--ngf", "32", *FLAGS[6:]])
-    with pytest.raises(CheckpointError, match=r"latest_net_G0.pth: key '[\w.]+' has shape \(\d+, .*\) in the file "
-                                              r"but \(\d+, .*\) in the model"):
-        test_script.load_generator(opt, torch.device("cpu"))
+    with pytest.raises(CheckpointError, match=r"latest_net_G0.pth does not fit CompositeGenerator: wrong shapes: "
+                                              r"[\w.]+ \(\d+, .*\) instead of \(\d+, .*\)"):
+        load_generator(opt, torch.device("cpu"))

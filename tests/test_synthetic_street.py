@@ -1,5 +1,5 @@
-"""Tests of data/synthetic_street.py and its command-line wrapper: determinism, labels and instances,
-motion, colours, the on-disk layout and the reuse of an existing dataset."""
+"""Tests of scripts/datasets/synthetic_street.py and its command-line wrapper: determinism, labels and
+instances, motion, colours, the on-disk layout and the reuse of an existing dataset."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data import synthetic_street as ss
+from scripts.datasets import synthetic_street as ss
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {"n_train": 2, "n_test": 1, "n_frames": 6, "width": 64, "height": 32, "seed": 0}
@@ -170,8 +170,8 @@ def test_generate_dataset_reuses_and_regenerates(tmp_path):
 
 
 def test_command_line_writes_the_layout(tmp_path, monkeypatch, capsys):
-    # Run in this process as `python scripts/datasets/make_synthetic_street.py ...` would: a new
-    # interpreter would spend seconds importing torch (through the `data` package).
+    # Run in this process as `python scripts/datasets/make_synthetic_street.py ...` would, which is quicker
+    # than starting a new interpreter.
     root = tmp_path / "street"
     script = REPO / "scripts" / "datasets" / "make_synthetic_street.py"
     argv = [str(script), "--dataroot", str(root), "--n_train", "1", "--n_test", "1", "--n_frames", "3",

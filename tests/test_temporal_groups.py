@@ -2,7 +2,7 @@
 
 import torch
 
-from models.temporal_groups import dense_groups, sparse_groups
+from models.vid2vid.temporal_groups import dense_groups, sparse_groups
 
 
 def frames(indices):

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from models.checkpoints import CheckpointError
+from util.state_dicts import CheckpointError
 
 # Errors that our own checks raise with a message meant for the user.
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, ValueError, CheckpointError)

@@ -13,7 +13,6 @@ OpenCV's DIS optical flow, which needs no weights and no network.
 from __future__ import annotations
 
 import os
-import pickle
 
 import cv2
 import numpy as np
@@ -21,8 +20,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models.constants import FLOWNET2_SIZE_MULTIPLE
 from models.flow.flownet2 import FlowNet2
 from models.flow.ops import resample2d
+from util.state_dicts import CheckpointError, load_state_dict, read_checkpoint
 
 CONFIDENCE_THRESHOLD = 0.02
 CHECKPOINT_SOURCE = ("the official vid2vid script scripts/download_models_flownet2.py downloads it from "
@@ -72,11 +73,6 @@ class FlowEstimator(nn.Module):
         return super().train(False)
 
 
-def _name_some(keys: list[str], limit: int = 5) -> str:
-    more = f" (+{len(keys) - limit} more)" if len(keys) > limit else ""
-    return ", ".join(keys[:limit]) + more
-
-
 def load_flownet2(checkpoint_path: str) -> FlowNet2:
     """Builds FlowNet2 from the official `FlowNet2_checkpoint.pth.tar` (`{'state_dict': ...}`), strictly.
 
@@ -85,36 +81,20 @@ def load_flownet2(checkpoint_path: str) -> FlowNet2:
 
     Raises:
         FileNotFoundError: no file at `checkpoint_path` (the message says where the official scripts get it).
-        ValueError: the file is not a `{'state_dict': ...}` checkpoint, or its keys or shapes differ from
-            FlowNet2's (the message names them).
+        CheckpointError (a ValueError): the file is not a `{'state_dict': ...}` checkpoint, or its keys or
+            shapes differ from FlowNet2's (the message names them).
     """
     where = f"--flownet_checkpoint {checkpoint_path}"
     if not os.path.isfile(checkpoint_path):
         raise FileNotFoundError(f"FlowNet2 checkpoint not found ({where}); {CHECKPOINT_SOURCE}; "
                                 "or train with --flownet dis, which needs no weights")
-    try:
-        checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{where}: not a readable PyTorch checkpoint ({reason})") from None
+    checkpoint = read_checkpoint(checkpoint_path, where)
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
-        raise ValueError(f"{where}: expected a dict with a 'state_dict' entry, as the official "
-                         "FlowNet2_checkpoint.pth.tar")
-    state_dict = checkpoint["state_dict"]
-
+        raise CheckpointError(f"{where}: expected a dict with a 'state_dict' entry, as the official "
+                              "FlowNet2_checkpoint.pth.tar")
     with torch.device("meta"):
         net = FlowNet2()
-    expected = net.state_dict()
-    missing = [key for key in expected if key not in state_dict]
-    unexpected = [key for key in state_dict if key not in expected]
-    wrong = [f"{key} {tuple(getattr(state_dict[key], 'shape', ()))} instead of {tuple(tensor.shape)}"
-             for key, tensor in expected.items()
-             if key in state_dict and getattr(state_dict[key], "shape", None) != tensor.shape]
-    problems = [f"{label}: {_name_some(keys)}" for label, keys in
-                (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong)) if keys]
-    if problems:
-        raise ValueError(f"{where} does not match FlowNet2: " + "; ".join(problems))
-    net.load_state_dict(state_dict, strict=True, assign=True)
+    load_state_dict(net, checkpoint["state_dict"], where, optional=(), assign=True)
     return net.float().eval().requires_grad_(False)
 
 
@@ -136,9 +116,10 @@ class FlowNet2Estimator(FlowEstimator):
 
     def estimate(self, im1: torch.Tensor, im2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         height, width = im1.shape[-2:]
-        new_h, new_w = height // 64 * 64, width // 64 * 64
+        multiple = FLOWNET2_SIZE_MULTIPLE
+        new_h, new_w = height // multiple * multiple, width // multiple * multiple
         if new_h == 0 or new_w == 0:
-            raise ValueError(f"FlowNet2 needs frames of at least 64x64 pixels, got {width}x{height}")
+            raise ValueError(f"FlowNet2 needs frames of at least {multiple}x{multiple} pixels, got {width}x{height}")
         resized = (new_h, new_w) != (height, width)
         if resized:
             im1 = F.interpolate(im1, size=(new_h, new_w), mode="bilinear", align_corners=False)

@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models.constants import FLOW_SCALE, FLOWNET2_SIZE_MULTIPLE
 from models.flow.ops import channel_norm, correlation, resample2d
 
 
@@ -235,10 +236,10 @@ class FlowNetFusion(_Refinement):
 class FlowNet2(nn.Module):
     """FlowNet2 = FlowNetC -> FlowNetS -> FlowNetS (large displacements), FlowNetSD (small), FlowNetFusion.
 
-    Built as in vid2vid: rgb_max = 1, div_flow = 20, batchNorm off.
+    Built as in vid2vid: rgb_max = 1, div_flow = FLOW_SCALE (20), batchNorm off.
     """
 
-    def __init__(self, rgb_max: float = 1.0, div_flow: float = 20.0) -> None:
+    def __init__(self, rgb_max: float = 1.0, div_flow: float = FLOW_SCALE) -> None:
         super().__init__()
         self.rgb_max = rgb_max
         self.div_flow = div_flow
@@ -264,7 +265,8 @@ class FlowNet2(nn.Module):
             `(N, 2, H, W)` flow in pixels: image 1's pixel (x, y) is at (x + fx, y + fy) in image 2.
         """
         height, width = inputs.shape[-2:]
-        if inputs.dim() != 5 or inputs.shape[1:3] != (3, 2) or height % 64 or width % 64:
+        multiple = FLOWNET2_SIZE_MULTIPLE
+        if inputs.dim() != 5 or inputs.shape[1:3] != (3, 2) or height % multiple or width % multiple:
             raise ValueError(f"FlowNet2 expects (N, 3, 2, H, W) with H and W multiples of 64, "
                              f"got {tuple(inputs.shape)}")
         # the mean of each colour channel over both images and all pixels, per sample

@@ -1,6 +1,7 @@
 """Builds the vid2vid networks from the parsed options, with the official sizes and checkpoint names.
 
 This is the only module of `models.networks` that reads an options Namespace; the networks take plain values.
+`--netG` and `--netD` pick builders from the registries below; a new network registers a builder here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from models.networks.blocks import get_norm_layer, init_weights
 from models.networks.discriminators import MultiscaleDiscriminator
 from models.networks.generators import CompositeGenerator, CompositeLocalGenerator
 from models.networks.single_frame import GlobalGenerator, LocalEnhancer
+from util.registry import Registry
 
 # the --loadSize values with an official Cityscapes single-image model (label2city_single)
 _SINGLE_G_STREET_SIZES = (512, 1024, 2048)
@@ -27,60 +29,75 @@ def input_channels(opt: argparse.Namespace) -> int:
     return (opt.label_nc or opt.input_nc) + (1 if opt.use_instance else 0)
 
 
+GENERATORS = Registry("generator", "--netG")
+DISCRIMINATORS = Registry("discriminator", "--netD")
+
+
+@GENERATORS.register("composite")
+def composite_generator(opt: argparse.Namespace, scale: int) -> nn.Module:
+    """netG0: the coarsest scale, width ngf (reference §3.2)."""
+    return CompositeGenerator(
+        input_channels(opt) * opt.n_frames_G, (opt.n_frames_G - 1) * opt.output_nc, opt.output_nc, opt.ngf,
+        opt.n_downsample_G, opt.n_blocks, opt.fg, opt.no_flow or opt.openpose_only, get_norm_layer(opt.norm),
+    )
+
+
+@GENERATORS.register("compositeLocal")
+def composite_local_generator(opt: argparse.Namespace, scale: int) -> nn.Module:
+    """netG{scale}, scale >= 1: a finer scale of width ngf // 2**scale (reference §3.3)."""
+    return CompositeLocalGenerator(
+        input_channels(opt) * opt.n_frames_G, (opt.n_frames_G - 1) * opt.output_nc, opt.output_nc,
+        opt.ngf // 2**scale, opt.n_downsample_G, opt.n_blocks_local, opt.fg, opt.no_flow or opt.openpose_only,
+        get_norm_layer(opt.norm), scale=scale,
+    )
+
+
+@DISCRIMINATORS.register("multiscale")
+def multiscale_discriminator(opt: argparse.Namespace, input_nc: int, num_D: int) -> nn.Module:
+    """pix2pixHD's multiscale PatchGAN (reference §3.7)."""
+    return MultiscaleDiscriminator(input_nc, opt.ndf, opt.n_layers_D, get_norm_layer(opt.norm), num_D,
+                                   not opt.no_ganFeat)
+
+
 def define_generators(opt: argparse.Namespace) -> list[nn.Module]:
     """Returns `[netG0, netG1, ...]`, coarsest first, one per spatial scale, randomly initialised.
 
-    netG0 is a CompositeGenerator of width ngf; netG{s} a CompositeLocalGenerator of width ngf // 2**s.
-    `--openpose_only` forces no_flow, as in the official generator. Reads opt.label_nc, input_nc,
-    use_instance, output_nc, n_frames_G, ngf, n_downsample_G, n_blocks, n_blocks_local, n_scales_spatial,
-    fg, no_flow, openpose_only, norm.
+    netG0 is the `--netG` generator (official: `composite`), the finer scales `--netG` + 'Local' (as the
+    official code names them). `--openpose_only` forces no_flow, as in the official generator. Reads
+    opt.netG, label_nc, input_nc, use_instance, output_nc, n_frames_G, ngf, n_downsample_G, n_blocks,
+    n_blocks_local, n_scales_spatial, fg, no_flow, openpose_only, norm.
     """
-    norm_layer = get_norm_layer(opt.norm)
-    input_nc = input_channels(opt) * opt.n_frames_G
-    prev_output_nc = (opt.n_frames_G - 1) * opt.output_nc
-    no_flow = opt.no_flow or opt.openpose_only
-    generators: list[nn.Module] = [
-        CompositeGenerator(
-            input_nc, prev_output_nc, opt.output_nc, opt.ngf, opt.n_downsample_G, opt.n_blocks,
-            opt.fg, no_flow, norm_layer,
-        )
-    ]
-    for s in range(1, opt.n_scales_spatial):
-        generators.append(
-            CompositeLocalGenerator(
-                input_nc, prev_output_nc, opt.output_nc, opt.ngf // 2**s, opt.n_downsample_G,
-                opt.n_blocks_local, opt.fg, no_flow, norm_layer, scale=s,
-            )
-        )
+    generators = [GENERATORS.get(opt.netG)(opt, 0)]
+    generators += [GENERATORS.get(opt.netG + "Local")(opt, s) for s in range(1, opt.n_scales_spatial)]
     for net in generators:
         net.apply(init_weights)
     return generators
 
 
 def define_discriminators(opt: argparse.Namespace) -> dict[str, nn.Module]:
-    """Returns the discriminators keyed by their checkpoint stem: 'D', 'D_T0' ... 'D_T{n-1}', and 'D_f'.
+    """Returns the `--netD` discriminators keyed by their checkpoint stem: 'D', 'D_T0' ... and 'D_f'.
 
     - 'D' judges a (condition frame, image) pair: input_channels + output_nc channels.
     - 'D_T{s}' judges n_frames_D images followed by the n_frames_D - 1 reference flows (2 channels each).
     - 'D_f' (only with --add_face_disc) is D on the face crop, with max(1, num_D - 2) scales.
-    Reads opt.label_nc, input_nc, use_instance, output_nc, ndf, n_layers_D, num_D, norm, no_ganFeat,
+    Reads opt.netD, label_nc, input_nc, use_instance, output_nc, ndf, n_layers_D, num_D, norm, no_ganFeat,
     n_frames_D, n_scales_temporal, add_face_disc.
     """
-    norm_layer = get_norm_layer(opt.norm)
-    get_interm_feat = not opt.no_ganFeat
+    build = DISCRIMINATORS.get(opt.netD)
 
-    def multiscale(input_nc: int, num_D: int) -> nn.Module:
-        net = MultiscaleDiscriminator(input_nc, opt.ndf, opt.n_layers_D, norm_layer, num_D, get_interm_feat)
+    def initialised(input_nc: int, num_D: int) -> nn.Module:
+        # each network is initialised right after it is built: the order of the random draws is the official one
+        net = build(opt, input_nc, num_D)
         net.apply(init_weights)
         return net
 
     frame_nc = input_channels(opt) + opt.output_nc
     temporal_nc = opt.output_nc * opt.n_frames_D + 2 * (opt.n_frames_D - 1)
-    nets = {"D": multiscale(frame_nc, opt.num_D)}
+    nets = {"D": initialised(frame_nc, opt.num_D)}
     for s in range(opt.n_scales_temporal):
-        nets[f"D_T{s}"] = multiscale(temporal_nc, opt.num_D)
+        nets[f"D_T{s}"] = initialised(temporal_nc, opt.num_D)
     if opt.add_face_disc:
-        nets["D_f"] = multiscale(frame_nc, max(1, opt.num_D - 2))
+        nets["D_f"] = initialised(frame_nc, max(1, opt.num_D - 2))
     return nets
 
 

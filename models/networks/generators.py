@@ -14,6 +14,7 @@ import copy
 import torch
 import torch.nn as nn
 
+from models.constants import FLOW_SCALE
 from models.networks.blocks import (
     NormLayer,
     decoder_layers,
@@ -27,7 +28,6 @@ from models.networks.blocks import (
 from models.networks.warp import warp
 
 # The final flow conv predicts flow in units of 1/20 pixel at the coarsest scale.
-FLOW_MULTIPLIER = 20.0
 
 GeneratorOutput = tuple[
     torch.Tensor,
@@ -120,7 +120,7 @@ class CompositeGenerator(_CompositeBase):
         no_flow: bool,
         norm_layer: NormLayer,
     ):
-        super().__init__(output_nc, no_flow, use_fg_model, FLOW_MULTIPLIER)
+        super().__init__(output_nc, no_flow, use_fg_model, FLOW_SCALE)
         bottleneck = ngf * 2**n_downsampling
         if use_fg_model:
             ngf_fg = ngf // 2 if n_downsampling > 2 else ngf
@@ -188,7 +188,7 @@ class CompositeLocalGenerator(_CompositeBase):
         norm_layer: NormLayer,
         scale: int,
     ):
-        super().__init__(output_nc, no_flow, use_fg_model, FLOW_MULTIPLIER * 2**scale)
+        super().__init__(output_nc, no_flow, use_fg_model, FLOW_SCALE * 2**scale)
         self.scale = scale
         if use_fg_model:
             ngf_fg = ngf // 2 if n_downsampling > 2 else ngf

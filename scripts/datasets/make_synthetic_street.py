@@ -12,12 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-# scripts/ is not a package: make `data` importable when run as a plain script from anywhere.
+# Run as a plain script from anywhere: put the repository root on the path, so that `scripts.datasets`
+# imports (as an implicit namespace package) without importing torch through the `data` package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tqdm import tqdm  # noqa: E402
 
-from data.synthetic_street import generate_dataset  # noqa: E402
+from scripts.datasets.synthetic_street import generate_dataset  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,4 +1,4 @@
-"""The generator side of vid2vid: input encoding, pyramids, first frames and the sequential generation.
+"""vid2vid's sequential generator: input encoding, pyramids, first frames and the frame-by-frame generation.
 
 `Vid2VidGenerator` owns the coarse-to-fine generators `netG0 .. netG{n-1}` (the official checkpoint names)
 and runs them frame by frame, feeding each scale its own previous outputs (official Vid2VidModelG).
@@ -7,7 +7,6 @@ and runs them frame by frame, feeding each scale its own previous outputs (offic
 from __future__ import annotations
 
 import argparse
-import math
 from dataclasses import dataclass
 
 import torch
@@ -77,8 +76,8 @@ class Vid2VidGenerator(nn.Module):
     """Sequential coarse-to-fine generator.
 
     Reads from opt: label_nc, input_nc, output_nc, use_instance, n_frames_G, n_scales_spatial, fg,
-    fg_labels, no_first_img, max_frames_per_gpu, max_frames_backpropagate, n_frames_total, niter_fix_global,
-    n_gpus_gen, batchSize (and whatever `define_generators` reads).
+    fg_labels, no_first_img (and whatever `define_generators` reads). It holds no training schedule: how
+    many frames are backpropagated through and whether the coarser scales train are arguments of `forward`.
     """
 
     def __init__(self, opt: argparse.Namespace):
@@ -92,27 +91,6 @@ class Vid2VidGenerator(nn.Module):
         self.no_first_img = opt.no_first_img
         for scale, net in enumerate(define_generators(opt)):
             self.add_module(f"netG{scale}", net)
-
-        # Official bookkeeping of how many frames are generated per chunk and backpropagated through.
-        self.max_frames_per_gpu = getattr(opt, "max_frames_per_gpu", 1)
-        self.max_frames_backpropagate = getattr(opt, "max_frames_backpropagate", 1)
-        self.n_gpus = max(1, opt.n_gpus_gen if opt.batchSize == 1 else 1)
-        n_frames_total = getattr(opt, "n_frames_total", 1)
-        self.n_frames_per_gpu = max(1, min(self.max_frames_per_gpu, n_frames_total // self.n_gpus))
-        self.n_frames_load = self.n_gpus * self.n_frames_per_gpu
-        self.n_frames_bp = 1
-        # while only the finest scale trains, the coarser scales' outputs are detached
-        self.finetune_all = getattr(opt, "niter_fix_global", 0) == 0
-
-    def update_training_batch(self, ratio: int) -> None:
-        """At each doubling of the training length (ratio = epoch // niter_step): backpropagate through
-        more frames (up to --max_frames_backpropagate) and generate more frames per chunk (official)."""
-        if self.n_frames_bp < self.n_frames_load:
-            n_bp = min(self.max_frames_backpropagate, 2 ** ratio)
-            self.n_frames_bp = self.n_frames_load // math.ceil(self.n_frames_load / n_bp)
-        if self.n_frames_per_gpu < self.max_frames_per_gpu:
-            self.n_frames_per_gpu = min(self.n_frames_per_gpu * 2, self.max_frames_per_gpu)
-            self.n_frames_load = self.n_gpus * self.n_frames_per_gpu
 
     def scale_nets(self) -> list[nn.Module]:
         return [getattr(self, f"netG{s}") for s in range(self.n_scales)]
@@ -151,12 +129,14 @@ class Vid2VidGenerator(nn.Module):
         return real_B[:, : self.tG - 1]
 
     def run_scales(self, labels: list[torch.Tensor], prevs: list[torch.Tensor], t: int,
-                   use_raw_only: bool, detach_prev: bool) -> tuple[list[torch.Tensor], tuple]:
+                   use_raw_only: bool, detach_prev: bool, train_coarse_scales: bool = True
+                   ) -> tuple[list[torch.Tensor], tuple]:
         """Generates frame t (0-based among the new frames) at every scale, coarsest first.
 
         labels: per pyramid level `(B, T, C_in, h, w)`; prevs: per level `(B, >= t+tG-1, 3, h, w)`
-        histories of previous outputs. Returns the new frame per level (level order) and the finest
-        scale's (img, flow, weight, raw).
+        histories of previous outputs; train_coarse_scales False (the --niter_fix_global phase) detaches
+        the coarser scales' outputs and features. Returns the new frame per level (level order) and the
+        finest scale's (img, flow, weight, raw).
         """
         img_feat = flow_feat = fg_feat = None
         new_frames: list[torch.Tensor] = [None] * self.n_scales  # type: ignore[list-item]
@@ -171,7 +151,7 @@ class Vid2VidGenerator(nn.Module):
                 lab.reshape(b, -1, h, w), prev.reshape(b, -1, h, w),
                 self.foreground_mask(labels[level], t + self.tG - 1),
                 img_feat, flow_feat, fg_feat, use_raw_only)
-            if s != self.n_scales - 1 and not self.finetune_all:
+            if s != self.n_scales - 1 and not train_coarse_scales:
                 img, img_feat = img.detach(), img_feat.detach()
                 if flow is not None:
                     flow, flow_feat = flow.detach(), flow_feat.detach()
@@ -181,12 +161,16 @@ class Vid2VidGenerator(nn.Module):
         return new_frames, (img, flow, weight, raw)
 
     def forward(self, input_A: torch.Tensor, input_B: torch.Tensor, inst_A: torch.Tensor | None,
-                last_frames: list[torch.Tensor] | None) -> GeneratorOutput:
+                last_frames: list[torch.Tensor] | None, n_frames_bp: int = 1,
+                train_coarse_scales: bool = True) -> GeneratorOutput:
         """Generates the frames tG-1 .. T-1 of a training chunk.
 
         input_A: `(B, T, C_A, H, W)`; input_B: `(B, T, 3, H, W)` real frames; inst_A: `(B, T, 1, H, W)`
         or None; last_frames: the previous chunk's `GeneratorOutput.last_frames`, or None for the first
         chunk of a video (then the real first frames, or zeros with --no_first_img, are used).
+        n_frames_bp: the previous frames are detached at every n_frames_bp-th new frame, so gradients run
+        back through the recurrence for at most that many frames (the schedule's value).
+        train_coarse_scales: False while --niter_fix_global trains the finest scale only.
         """
         real_A = self.encode_input(input_A, inst_A)
         is_first_chunk = last_frames is None
@@ -200,7 +184,7 @@ class Vid2VidGenerator(nn.Module):
         use_raw_only = self.no_first_img and is_first_chunk
         for t in range(n_new):
             new_frames, (_, flow, weight, raw) = self.run_scales(
-                labels, histories, t, use_raw_only, detach_prev=t % self.n_frames_bp == 0)
+                labels, histories, t, use_raw_only, t % n_frames_bp == 0, train_coarse_scales)
             histories = [torch.cat([h, f.unsqueeze(1)], dim=1) for h, f in zip(histories, new_frames)]
             raws.append(raw)
             flows.append(flow)
