@@ -41,11 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from models.vid2vid_generator import Vid2VidGenerator  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import test as test_script  # noqa: E402
 from models import checkpoints as ckpt  # noqa: E402
+from models.vid2vid.generator import Vid2VidGenerator  # noqa: E402
 from options.test_options import TestOptions  # noqa: E402
 
 

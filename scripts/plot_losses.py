@@ -122,15 +122,42 @@ def _tint(colour: tuple[int, int, int], amount: float = 0.7) -> tuple[int, int, 
     return tuple(round(c + (255 - c) * amount) for c in colour)
 
 
-def draw_panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], title: str, x: list[int],
-               series: dict[str, list[float]], window: int, x_label: str) -> None:
-    """One panel in `box` (left, top, right, bottom): axes, ticks, raw and smoothed curves and a legend."""
-    font, small = _font(15), _font(12)
-    left, top, right, bottom = box
-    plot = (left + 62, top + 30, right - 14, bottom - 42)  # the plotting area inside the axes
-    draw.text(((left + right) // 2, top + 6), title, fill=(0, 0, 0), font=font, anchor="mt")
+@dataclass(frozen=True)
+class _Axes:
+    """The data ranges of a panel and the pixel rectangle `plot` (left, top, right, bottom) they map onto.
 
-    smoothed = {name: moving_average(vals, window) for name, vals in series.items()}
+    With `log_y`, y_low and y_high are powers of ten (exponents) and values are drawn by their log10."""
+
+    plot: tuple[int, int, int, int]
+    x_low: float
+    x_high: float
+    y_low: float
+    y_high: float
+    log_y: bool
+
+    def px(self, xv: float) -> float:
+        """The image column of iteration `xv`."""
+        return self.plot[0] + (xv - self.x_low) / (self.x_high - self.x_low) * (self.plot[2] - self.plot[0])
+
+    def py(self, yv: float) -> float:
+        """The image row of `yv`, given on the axis scale (already log10 with a logarithmic axis)."""
+        return self.plot[3] - (yv - self.y_low) / (self.y_high - self.y_low) * (self.plot[3] - self.plot[1])
+
+    def to_px(self, xv: float, yv: float) -> tuple[float, float]:
+        """The image position (column, row) of the loss value `yv` at iteration `xv`."""
+        return self.px(xv), self.py(math.log10(yv) if self.log_y else yv)
+
+    def shows(self, yv: float) -> bool:
+        """Whether the loss value `yv` can be drawn: finite, and positive on a logarithmic axis."""
+        return math.isfinite(yv) and (yv > 0 or not self.log_y)
+
+
+def _y_scale(series: dict[str, list[float]]) -> tuple[bool, float, float, list[float], list[str]]:
+    """Takes the curves of a panel; returns (log_y, y_low, y_high, tick values, tick labels) of its y axis.
+
+    The axis is logarithmic when every finite value is positive and they span more than LOG_SCALE_RATIO; its
+    range and ticks are then exponents of ten. Otherwise the range is widened to round ticks (and to 0 when
+    the values start near it)."""
     finite = [v for vals in series.values() for v in vals if math.isfinite(v)]
     positive = [v for v in finite if v > 0]
     log_y = bool(positive) and len(positive) == len(finite) and max(positive) / min(positive) > LOG_SCALE_RATIO
@@ -147,65 +174,90 @@ def draw_panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], title:
         tick_labels = [_format(t) for t in ticks]
     if y_high <= y_low:
         y_high = y_low + 1.0
+    return log_y, y_low, y_high, ticks, tick_labels
+
+
+def _x_range(x: list[int]) -> tuple[int, int]:
+    """Takes the iterations of the points; returns the (low, high) of the x axis, never an empty range."""
     x_low, x_high = (min(x), max(x)) if x else (0, 1)
     if x_high <= x_low:
         x_high = x_low + 1
+    return x_low, x_high
 
-    def to_px(xv: float, yv: float) -> tuple[float, float]:
-        yv = math.log10(yv) if log_y else yv
-        px = plot[0] + (xv - x_low) / (x_high - x_low) * (plot[2] - plot[0])
-        py = plot[3] - (yv - y_low) / (y_high - y_low) * (plot[3] - plot[1])
-        return px, py
 
-    # grid, ticks and axes
-    for tick, label in zip(ticks, tick_labels):
-        py = plot[3] - (tick - y_low) / (y_high - y_low) * (plot[3] - plot[1])
+def _draw_grid(draw: ImageDraw.ImageDraw, axes: _Axes, y_ticks: list[float], y_labels: list[str],
+               font: ImageFont.ImageFont | ImageFont.FreeTypeFont) -> None:
+    """Draws the grid lines and tick labels of both axes, then the frame of `axes.plot`; returns nothing."""
+    plot = axes.plot
+    for tick, label in zip(y_ticks, y_labels):
+        py = axes.py(tick)
         draw.line([(plot[0], py), (plot[2], py)], fill=(230, 230, 230))
-        draw.text((plot[0] - 6, py), label, fill=(60, 60, 60), font=small, anchor="rm")
-    for tick in nice_ticks(x_low, x_high, 6):
-        if x_low <= tick <= x_high:
-            px = plot[0] + (tick - x_low) / (x_high - x_low) * (plot[2] - plot[0])
+        draw.text((plot[0] - 6, py), label, fill=(60, 60, 60), font=font, anchor="rm")
+    for tick in nice_ticks(axes.x_low, axes.x_high, 6):
+        if axes.x_low <= tick <= axes.x_high:
+            px = axes.px(tick)
             draw.line([(px, plot[1]), (px, plot[3])], fill=(230, 230, 230))
-            draw.text((px, plot[3] + 5), _format(tick), fill=(60, 60, 60), font=small, anchor="mt")
+            draw.text((px, plot[3] + 5), _format(tick), fill=(60, 60, 60), font=font, anchor="mt")
     draw.rectangle(plot, outline=(0, 0, 0))
-    draw.text(((plot[0] + plot[2]) // 2, bottom - 6), x_label + (", log y" if log_y else ""), fill=(0, 0, 0),
-              font=small, anchor="mb")
 
-    def polyline(values: list[float], colour: tuple[int, int, int], width: int) -> None:
-        segment: list[tuple[float, float]] = []
-        for xv, yv in zip(x, values):
-            if math.isfinite(yv) and (yv > 0 or not log_y):
-                segment.append(to_px(xv, yv))
-                continue
-            if len(segment) > 1:
-                draw.line(segment, fill=colour, width=width, joint="curve")
-            segment = []
+
+def _draw_curve(draw: ImageDraw.ImageDraw, axes: _Axes, x: list[int], values: list[float],
+                colour: tuple[int, int, int], width: int) -> None:
+    """Draws `values` (at iterations `x`) as lines `width` px wide, broken where a value cannot be shown; a lone
+    drawable point becomes a dot. Returns nothing."""
+    segment: list[tuple[float, float]] = []
+    for xv, yv in zip(x, values):
+        if axes.shows(yv):
+            segment.append(axes.to_px(xv, yv))
+            continue
         if len(segment) > 1:
             draw.line(segment, fill=colour, width=width, joint="curve")
-        elif len(segment) == 1:
-            px, py = segment[0]
-            draw.ellipse((px - width, py - width, px + width, py + width), fill=colour)
+        segment = []
+    if len(segment) > 1:
+        draw.line(segment, fill=colour, width=width, joint="curve")
+    elif len(segment) == 1:
+        px, py = segment[0]
+        draw.ellipse((px - width, py - width, px + width, py + width), fill=colour)
 
-    for i, values in enumerate(series.values()):
-        polyline(values, _tint(COLOURS[i % len(COLOURS)]), 1)
-    for i, name in enumerate(series):
-        polyline(smoothed[name], COLOURS[i % len(COLOURS)], 2)
 
-    # legend, in the inside corner of the plot that hides the fewest points of the curves
-    rows = list(series)
-    width = max(draw.textlength(name, font=small) for name in rows) + 34
-    height = 16 * len(rows) + 6
-    points = [to_px(xv, yv) for values in list(series.values()) + list(smoothed.values())
-              for xv, yv in zip(x, values) if math.isfinite(yv) and (yv > 0 or not log_y)]
+def _draw_legend(draw: ImageDraw.ImageDraw, axes: _Axes, x: list[int], curves: list[list[float]],
+                 names: list[str], font: ImageFont.ImageFont | ImageFont.FreeTypeFont) -> None:
+    """Draws the legend of `names` (in the order of COLOURS) in the inside corner of `axes.plot` that hides the
+    fewest points of `curves` (all the lines drawn, at iterations `x`). Returns nothing."""
+    plot = axes.plot
+    width = max(draw.textlength(name, font=font) for name in names) + 34
+    height = 16 * len(names) + 6
+    points = [axes.to_px(xv, yv) for values in curves for xv, yv in zip(x, values) if axes.shows(yv)]
     corners = [(plot[2] - width - 6, plot[1] + 6), (plot[2] - width - 6, plot[3] - height - 6),
                (plot[0] + 6, plot[1] + 6), (plot[0] + 6, plot[3] - height - 6)]
     lx, ly = min(corners, key=lambda c: sum(c[0] <= px <= c[0] + width and c[1] <= py <= c[1] + height
                                             for px, py in points))
     draw.rectangle((lx, ly, lx + width, ly + height), fill=(255, 255, 255), outline=(180, 180, 180))
-    for i, name in enumerate(rows):
+    for i, name in enumerate(names):
         y = ly + 11 + 16 * i
         draw.line([(lx + 6, y), (lx + 24, y)], fill=COLOURS[i % len(COLOURS)], width=3)
-        draw.text((lx + 28, y), name, fill=(0, 0, 0), font=small, anchor="lm")
+        draw.text((lx + 28, y), name, fill=(0, 0, 0), font=font, anchor="lm")
+
+
+def draw_panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], title: str, x: list[int],
+               series: dict[str, list[float]], window: int, x_label: str) -> None:
+    """One panel in `box` (left, top, right, bottom): axes, ticks, raw and smoothed curves and a legend."""
+    font, small = _font(15), _font(12)
+    left, top, right, bottom = box
+    plot = (left + 62, top + 30, right - 14, bottom - 42)  # the plotting area inside the axes
+    draw.text(((left + right) // 2, top + 6), title, fill=(0, 0, 0), font=font, anchor="mt")
+
+    smoothed = {name: moving_average(vals, window) for name, vals in series.items()}
+    log_y, y_low, y_high, y_ticks, y_labels = _y_scale(series)
+    axes = _Axes(plot, *_x_range(x), y_low, y_high, log_y)
+    _draw_grid(draw, axes, y_ticks, y_labels, small)
+    draw.text(((plot[0] + plot[2]) // 2, bottom - 6), x_label + (", log y" if log_y else ""), fill=(0, 0, 0),
+              font=small, anchor="mb")
+    for i, values in enumerate(series.values()):
+        _draw_curve(draw, axes, x, values, _tint(COLOURS[i % len(COLOURS)]), 1)
+    for i, name in enumerate(series):
+        _draw_curve(draw, axes, x, smoothed[name], COLOURS[i % len(COLOURS)], 2)
+    _draw_legend(draw, axes, x, list(series.values()) + list(smoothed.values()), list(series), small)
 
 
 def plot_losses(log: LossLog, out: str, title: str = "", window: int | None = None,

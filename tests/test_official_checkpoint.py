@@ -13,16 +13,16 @@ import os
 import numpy as np
 import pytest
 import torch
-from models.vid2vid.generator import Vid2VidGenerator
-from models.vid2vid.inference import load_generator
 from PIL import Image
 
 import test as test_script
-from util.state_dicts import CheckpointError, load_weights_file
+from models.vid2vid.generator import Vid2VidGenerator
+from models.vid2vid.inference import load_generator
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from tests.conftest import OFFICIAL_KEYS_DIR as KEYS_DIR
 from tests.official_reference import FunctionalGenerator, encode, half
+from util.state_dicts import CheckpointError, load_weights_file
 
 FLAGS = ["--label_nc", "35", "--use_instance", "--fg", "--ngf", "16", "--n_downsample_G", "2", "--n_blocks", "2",
          "--n_blocks_local", "1", "--n_scales_spatial", "2", "--loadSize", "64", "--gpu_ids", "-1"]

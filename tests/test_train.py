@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from unittest import mock
 
 import pytest
 import torch
 
+import data.temporal_dataset as temporal
 import train
+from options.train_options import TrainOptions
 from tests.conftest import tiny_train_args
+from training.trainer import Trainer
 
 
 def read_losses(path: str) -> list[str]:
@@ -90,3 +94,34 @@ def test_training_variants_run(street_root, tmp_path, extra):
     ckpt_dir = str(tmp_path / "ckpt")
     train.main(tiny_train_args(street_root, ckpt_dir, "v", *extra))
     assert os.path.isfile(os.path.join(ckpt_dir, "v", "latest_net_G0.pth"))
+
+
+def test_max_dataset_size_ends_each_epoch_after_that_many_videos(street_root, tmp_path):
+    """Official: every sequence stays in the dataset, and each epoch stops after N items."""
+    ckpt_dir = str(tmp_path / "ckpt")
+    seen = []
+    original = temporal.TemporalDataset.__getitem__
+
+    def record(self, index):
+        seen.append(index)
+        return original(self, index)
+
+    with mock.patch.object(temporal.TemporalDataset, "__getitem__", record):
+        train.main(tiny_train_args(street_root, ckpt_dir, "m", "--max_dataset_size", "1", "--niter", "3"))
+    assert len(read_losses(os.path.join(ckpt_dir, "m", "loss_log.txt"))) == 3
+    assert seen == [0, 0, 0]  # --serial_batches: the first video each epoch; both videos stay loadable
+
+
+def test_continue_train_resumes_from_its_own_folder_even_with_load_pretrain(street_root, tmp_path):
+    """The official code resumed from the --load_pretrain folder; here --continue_train wins."""
+    ckpt_dir = str(tmp_path / "ckpt")
+    train.main(tiny_train_args(street_root, ckpt_dir, "own", "--niter", "1"))
+    train.main(tiny_train_args(street_root, ckpt_dir, "other", "--niter", "1", "--seed", "5"))
+    own = torch.load(os.path.join(ckpt_dir, "own", "latest_net_G0.pth"), weights_only=True)
+    trainer = Trainer(TrainOptions().parse(tiny_train_args(street_root, ckpt_dir, "own", "--niter", "2",
+                                                           "--continue_train", "--load_pretrain",
+                                                           os.path.join(ckpt_dir, "other")), save=False))
+    loaded = trainer.networks["G0"].state_dict()
+    for key, value in own.items():
+        torch.testing.assert_close(loaded[key], value, rtol=0, atol=0, msg=key)
+    assert trainer.start_epoch == 2

@@ -21,8 +21,6 @@ from data import create_dataloader
 from data.windows import frames_per_chunk
 from models import checkpoints as ckpt
 from models import create_training_model
-from models.vid2vid.losses import discriminator_total, generator_total, temporal_discriminator_total
-from models.vid2vid.visuals import training_visuals
 from options.base_options import write_options
 from training import checkpointing
 from training.optimizers import build_generator_optimizer, build_optimizers, set_learning_rate
@@ -134,20 +132,16 @@ class Trainer:
             # one G step, one D step and one step per active D_T, in this order, per chunk (official)
             with frozen(model.D):
                 losses = model.generator_losses(chunk)
-            step(self.optimizers["G"], generator_total(losses))
+            step(self.optimizers["G"], model.generator_total(losses))
             d_losses = model.discriminator_losses(chunk)
-            step(self.optimizers["D"], discriminator_total(d_losses))
+            step(self.optimizers["D"], model.discriminator_total(d_losses))
             losses.update(d_losses)
-            for scale in chunk.frames.temporal:
+            for scale in chunk.temporal_scales:
                 dt_losses = model.temporal_discriminator_losses(chunk, scale)
-                step(self.optimizers[f"D_T{scale}"], temporal_discriminator_total(dt_losses, scale))
+                step(self.optimizers[f"D_T{scale}"], model.temporal_discriminator_total(dt_losses, scale))
                 losses.update(dt_losses)
         errors = {name: value.item() for name, value in losses.items()}
         return errors, {"chunk": chunk, "fake_first": fake_first}
-
-    def visuals(self, display: dict) -> dict:
-        opt = self.opt
-        return training_visuals(display["chunk"], display["fake_first"], opt.label_nc, opt.input_nc, opt.use_instance)
 
     # ---- the loop -------------------------------------------------------------------------------
     def train(self) -> None:
@@ -176,7 +170,7 @@ class Trainer:
                     self.visualizer.print_current_errors(epoch, epoch_iter, errors, seconds)
                     self.visualizer.plot_current_errors(errors, total_steps)
                 if total_steps % opt.display_freq == 0:
-                    self.visualizer.display_current_results(self.visuals(display), epoch, total_steps)
+                    self.visualizer.display_current_results(self.model.visuals(**display), epoch, total_steps)
                 if total_steps % opt.save_latest_freq == 0:
                     self.visualizer.log(f"saving the latest model (epoch {epoch}, total_steps {total_steps})")
                     self.save("latest")

@@ -6,13 +6,22 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn as nn
 
 from models.vid2vid.discriminators import Vid2VidDiscriminators
 from models.vid2vid.generator import GeneratorOutput, Vid2VidGenerator
-from models.vid2vid.losses import ChunkFrames, TemporalGroups, Vid2VidLoss
+from models.vid2vid.losses import (
+    ChunkFrames,
+    TemporalGroups,
+    Vid2VidLoss,
+    discriminator_total,
+    generator_total,
+    temporal_discriminator_total,
+)
 from models.vid2vid.temporal_groups import dense_groups, sparse_groups
+from models.vid2vid.visuals import training_visuals
 
 
 def flatten_frames(video: torch.Tensor | None) -> torch.Tensor | None:
@@ -37,6 +46,11 @@ class Chunk:
     frames: ChunkFrames
     generated: GeneratorOutput
 
+    @property
+    def temporal_scales(self) -> list[int]:
+        """The temporal scales that have groups to judge in this chunk."""
+        return list(self.frames.temporal)
+
 
 class Vid2VidModel(nn.Module):
     """G (`netG<s>`), the discriminators (`netD`, `netD_T<s>`, `netD_f`), the reference-flow estimator and
@@ -44,7 +58,8 @@ class Vid2VidModel(nn.Module):
 
     Args:
         opt: the training options (see Vid2VidGenerator, Vid2VidDiscriminators and Vid2VidLoss for what
-            each reads; here n_scales_temporal, n_frames_D, sparse_D, true_prev_frame).
+            each reads; here n_scales_temporal, n_frames_D, sparse_D, true_prev_frame, and label_nc, input_nc,
+        use_instance for the pictures).
         flow_estimator: `(current, previous) -> (flow, conf)`, see models/flow/estimator.py.
         vgg_features: VGG19 features for the VGG loss, or None with --no_vgg.
     """
@@ -59,6 +74,7 @@ class Vid2VidModel(nn.Module):
         self.tD = opt.n_frames_D
         self.sparse_D = opt.sparse_D
         self.true_prev_frame = opt.true_prev_frame
+        self.picture_options = {"label_nc": opt.label_nc, "input_nc": opt.input_nc, "use_instance": opt.use_instance}
 
     def networks(self) -> dict[str, nn.Module]:
         """Official checkpoint stem -> network: G0.., D, D_T0.., D_f."""
@@ -134,7 +150,9 @@ class Vid2VidModel(nn.Module):
                 flows.append(None if group is None else self.flow_estimator(group[:, 1:], group[:, :-1])[0])
         return {s: TemporalGroups(reals[s], fakes[s], flows[s]) for s in range(t_scales) if reals[s] is not None}
 
+    # ---- losses of the G step and the D steps (the trainer steps each network on its own total) ----------
     def generator_losses(self, chunk: Chunk) -> dict[str, torch.Tensor]:
+        """Every G term by its official name; call it with the discriminators frozen."""
         return self.loss.generator_losses(chunk.frames, self.D)
 
     def discriminator_losses(self, chunk: Chunk) -> dict[str, torch.Tensor]:
@@ -142,3 +160,11 @@ class Vid2VidModel(nn.Module):
 
     def temporal_discriminator_losses(self, chunk: Chunk, scale: int) -> dict[str, torch.Tensor]:
         return self.loss.temporal_discriminator_losses(chunk.frames, self.D, scale)
+
+    generator_total = staticmethod(generator_total)
+    discriminator_total = staticmethod(discriminator_total)
+    temporal_discriminator_total = staticmethod(temporal_discriminator_total)
+
+    def visuals(self, chunk: Chunk, fake_first: torch.Tensor) -> dict[str, np.ndarray]:
+        """The training display images of a chunk (see visuals.py); fake_first: the video's first output."""
+        return training_visuals(chunk, fake_first, **self.picture_options)

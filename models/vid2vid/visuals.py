@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
-from models.vid2vid.model import Chunk
 from util.image import input_picture, tensor2flow, tensor2im
+
+if TYPE_CHECKING:  # model.py imports this module
+    from models.vid2vid.model import Chunk
 
 
 def training_visuals(chunk: Chunk, fake_first: torch.Tensor, label_nc: int, input_nc: int,
