@@ -9,10 +9,25 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Literal, NamedTuple
 
 import torch.utils.data
 
 from data.image_folder import make_grouped_dataset, sequence_name
+
+
+# What a folder's files hold, for the data check (data/dataset_check.py): "image" (any picture, its
+# header opened), "label" (one-channel class ids < --label_nc), "instance" (one-channel ids), "keypoints"
+# (face text files of 68 `x,y` rows), "openpose" (OpenPose JSON), "densepose" (IUV PNG, part channel <= 24).
+FileKind = Literal["image", "label", "instance", "keypoints", "openpose", "densepose"]
+
+
+class DataFolder(NamedTuple):
+    """One parallel folder `<dataroot>/<phase>_<suffix>` of a dataset mode, as the data check sees it."""
+
+    suffix: str
+    kind: FileKind
+    needed_by: str = ""  # the flag that asks for the folder, for messages ('' when always read)
 
 
 class BaseDataset(torch.utils.data.Dataset):
@@ -34,6 +49,13 @@ class BaseDataset(torch.utils.data.Dataset):
         self.opt = opt
         self.longest_sequence: int = 0
         self.n_frames_total: int = getattr(opt, "n_frames_total", 1)
+
+    @classmethod
+    def data_folders(cls, opt: argparse.Namespace) -> list[DataFolder]:
+        """The parallel folders this mode reads with these options, the first being the one whose
+        sequences the others must match; the data check counts, matches and opens their files.
+        A subclass that reads files must say which."""
+        raise NotImplementedError(f"{cls.__name__} does not describe its folders (data_folders)")
 
     def set_sequence_length(self, n_frames_total: int) -> None:
         """Sets N, the frames a training item generates.

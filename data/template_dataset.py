@@ -8,7 +8,8 @@ registry in data/__init__.py finds `<mode>_dataset.py` and, in it, the BaseDatas
    of frames per video, each a sorted list of paths; `check_parallel_sequences` checks that two folders
    hold the same videos with the same frame counts;
 2. checks them (`check_sequence_lengths`: at least tG frames per video; `check_frame_sizes`: sizes the
-   generator can take) and sets `longest_sequence`, which caps the trainer's sequence-length schedule.
+   generator can take) and sets `longest_sequence`, which caps the trainer's sequence-length schedule;
+3. says in `data_folders` which folders it reads and what their files hold, for the data check.
 
 A training item (`__getitem__`) is one window of one video, time first:
     'A'       (T, C_A, H, W) float: 1 channel of class ids with --label_nc > 0, else input_nc in [-1, 1]
@@ -31,7 +32,7 @@ import argparse
 
 import torch
 
-from data.base_dataset import BaseDataset, check_sequence_lengths, find_sequences
+from data.base_dataset import BaseDataset, DataFolder, check_sequence_lengths, find_sequences
 from data.frame_readers import image_size, input_image_mode, make_frame_transforms, read_a_frame, read_b_frame
 from data.image_folder import check_parallel_sequences
 from data.size_checks import check_frame_sizes
@@ -55,6 +56,12 @@ class TemplateDataset(BaseDataset):
         check_sequence_lengths(self.dir_A, self.A_paths, opt.n_frames_G)
         check_frame_sizes(opt, (frames[0] for frames in self.B_paths))
         self.longest_sequence = max(len(frames) for frames in self.A_paths)
+
+    @classmethod
+    def data_folders(cls, opt: argparse.Namespace) -> list[DataFolder]:
+        """What the data check (scripts/check_dataset.py) counts, matches and opens: the first folder's
+        sequences are the reference."""
+        return [DataFolder("A", "label" if opt.label_nc else "image"), DataFolder("B", "image")]
 
     def __len__(self) -> int:
         return len(self.A_paths)  # one item per video; an epoch visits every video once

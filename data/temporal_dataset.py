@@ -13,7 +13,7 @@ import argparse
 
 import torch
 
-from data.base_dataset import BaseDataset, check_sequence_lengths, find_sequences
+from data.base_dataset import BaseDataset, DataFolder, check_sequence_lengths, find_sequences
 from data.frame_readers import (
     image_size,
     input_image_mode,
@@ -48,6 +48,13 @@ class TemporalDataset(BaseDataset):
         check_sequence_lengths(self.dir_A, self.A_paths, opt.n_frames_G)
         check_frame_sizes(opt, (frames[0] for frames in self.B_paths))
         self.longest_sequence = max(len(frames) for frames in self.A_paths)
+
+    @classmethod
+    def data_folders(cls, opt: argparse.Namespace) -> list[DataFolder]:
+        folders = [DataFolder("A", "label" if opt.label_nc else "image"), DataFolder("B", "image")]
+        if opt.use_instance:
+            folders.append(DataFolder("inst", "instance", "--use_instance"))
+        return folders
 
     def __len__(self) -> int:
         return len(self.A_paths)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import torch
 
-from data.base_dataset import BaseDataset, check_sequence_lengths, find_sequences
+from data.base_dataset import BaseDataset, DataFolder, check_sequence_lengths, find_sequences
 from data.frame_readers import (
     image_size,
     input_image_mode,
@@ -57,6 +57,15 @@ class TestDataset(BaseDataset):
                                           opt.start_frame)
         self._transforms: tuple[int, Callable, Callable] | None = None  # (sequence, image_tf, ids_tf)
         self._cache: tuple[int, int, dict[str, torch.Tensor]] | None = None  # (sequence, first frame, frames)
+
+    @classmethod
+    def data_folders(cls, opt: argparse.Namespace) -> list[DataFolder]:
+        folders = [DataFolder("A", "label" if opt.label_nc else "image")]
+        if opt.use_real_img:
+            folders.append(DataFolder("B", "image", "--use_real_img"))
+        if opt.use_instance:
+            folders.append(DataFolder("inst", "instance", "--use_instance"))
+        return folders
 
     def __len__(self) -> int:
         return len(self.windows)
