@@ -15,7 +15,6 @@ import torch.utils.data
 
 from data.image_folder import make_grouped_dataset, sequence_name
 
-
 # What a folder's files hold, for the data check (data/dataset_check.py): "image" (any picture, its
 # header opened), "label" (one-channel class ids < --label_nc), "instance" (one-channel ids), "keypoints"
 # (face text files of 68 `x,y` rows), "openpose" (OpenPose JSON), "densepose" (IUV PNG, part channel <= 24).
