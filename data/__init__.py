@@ -13,6 +13,7 @@ from pathlib import Path
 import torch.utils.data
 
 from data.base_dataset import BaseDataset
+from data.sampling import ResumableSampler, SkipUnreadable, collate_readable
 
 _DATA_DIR = Path(__file__).resolve().parent
 
@@ -50,12 +51,20 @@ def create_dataloader(opt: argparse.Namespace) -> torch.utils.data.DataLoader:
     """A DataLoader over `create_dataset(opt)`; the dataset stays reachable as `loader.dataset`.
 
     Batches hold videos as (B, T, C, H, W). Workers are not persistent, so a change made through
-    `loader.dataset.set_sequence_length` reaches them at the next epoch.
+    `loader.dataset.set_sequence_length` reaches them at the next epoch. For training, the order of each
+    epoch comes from a `ResumableSampler` (`loader.sampler`), and an unreadable item becomes a note in the
+    batch's 'unreadable' list instead of an error (data/sampling.py).
     """
-    return torch.utils.data.DataLoader(
-        create_dataset(opt),
+    dataset = create_dataset(opt)
+    if not opt.isTrain:
+        return torch.utils.data.DataLoader(dataset, batch_size=opt.batchSize, shuffle=not opt.serial_batches,
+                                           num_workers=int(opt.nThreads), drop_last=False)
+    loader = torch.utils.data.DataLoader(
+        SkipUnreadable(dataset),
         batch_size=opt.batchSize,
-        shuffle=not opt.serial_batches,
+        sampler=ResumableSampler(len(dataset), shuffle=not opt.serial_batches),
         num_workers=int(opt.nThreads),
+        collate_fn=collate_readable,
         drop_last=False,
     )
+    return loader

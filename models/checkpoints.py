@@ -4,8 +4,9 @@ Official layout in `<checkpoints_dir>/<name>/`: `<label>_net_G<s>.pth` per gener
 `<label>_net_D.pth`, `<label>_net_D_T<s>.pth`, `<label>_net_D_f.pth` (plain state_dicts, no `module.`
 prefix) and `iter.txt` (epoch and epoch_iter, one per line, as np.savetxt wrote them), where label is
 `latest` or an epoch number. Beyond the official files, `<label>_train_state.pth` holds the optimizer,
-schedule and RNG states so that a resumed run continues exactly. Reading and writing go through
-`util.state_dicts` (atomic writes, one strict loader).
+schedule and RNG states so that a resumed run continues exactly, and `<label>_checkpoint.json` records
+the files of a complete checkpoint. Reading and writing go through `util.state_dicts` (atomic writes, one
+strict loader).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ def network_path(directory: str, label: str, net_name: str) -> str:
 
 def train_state_path(directory: str, label: str) -> str:
     return os.path.join(directory, f"{label}_train_state.pth")
+
+
+def manifest_path(directory: str, label: str) -> str:
+    """`<label>_checkpoint.json`: the resume position and the size and sha256 of each file of checkpoint label."""
+    return os.path.join(directory, f"{label}_checkpoint.json")
 
 
 def save_network(network: nn.Module, path: str) -> None:

@@ -108,8 +108,8 @@ class BaseOptions:
         self.parser = self.initialize(parser)
         return self.parser.parse_args(args)
 
-    def parse(self, args: list[str] | None = None, save: bool = True) -> argparse.Namespace:
-        """Parses `args` (default: sys.argv), post-processes them and prints them.
+    def parse(self, args: list[str] | None = None, save: bool = True, quiet: bool = False) -> argparse.Namespace:
+        """Parses `args` (default: sys.argv), post-processes them and prints them (unless `quiet`).
 
         With `save`, the options are also written to `<checkpoints_dir>/<name>/opt.txt`.
         """
@@ -128,7 +128,10 @@ class BaseOptions:
         self._warn_unimplemented(opt)
         if opt.debug:
             opt.nThreads = 1
-        self.print_options(opt, save)
+        if not quiet:
+            print(options_text(opt))
+        if save:
+            write_options(opt)
         return opt
 
     @staticmethod
@@ -140,12 +143,6 @@ class BaseOptions:
             opt.gpu_ids = opt.gpu_ids[:1]
         if opt.fp16:
             warnings.warn("--fp16 is not implemented yet; running in float32", stacklevel=3)
-
-    def print_options(self, opt: argparse.Namespace, save: bool) -> None:
-        """Prints every option and, with `save`, writes the same text to opt.txt."""
-        print(options_text(opt))
-        if save:
-            write_options(opt)
 
 
 def options_text(opt: argparse.Namespace) -> str:

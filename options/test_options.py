@@ -24,8 +24,8 @@ class TestOptions(BaseOptions):
         p.add_argument("--fps", type=float, default=15.0, help="frame rate of the mp4 files")
         return p
 
-    def parse(self, args: list[str] | None = None, save: bool = False) -> argparse.Namespace:
-        opt = super().parse(args, save)
+    def parse(self, args: list[str] | None = None, save: bool = False, quiet: bool = False) -> argparse.Namespace:
+        opt = super().parse(args, save, quiet)
         opt.nThreads = 1
         opt.batchSize = 1
         opt.serial_batches = True

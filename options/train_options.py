@@ -47,6 +47,17 @@ class TrainOptions(BaseOptions):
         p.add_argument("--niter_fix_global", type=int, default=0,
                        help="train only the finest scale for this many epochs")
         # added by this project
+        p.add_argument("--save_latest_every_s", type=float, default=0,
+                       help="also save the latest checkpoint whenever this many seconds have passed since the last "
+                            "save (0: off), so that a killed run loses at most that much")
+        p.add_argument("--max_nan_steps", type=int, default=10,
+                       help="stop after this many consecutive chunks with a non-finite loss (their updates are "
+                            "skipped); the last good checkpoint is kept")
+        p.add_argument("--max_unreadable_items", type=int, default=10,
+                       help="stop after this many training items whose files cannot be read (each is skipped "
+                            "with a warning)")
+        p.add_argument("--skip_data_check", action="store_true",
+                       help="start training without checking every file of the dataset first")
         p.add_argument("--true_prev_frame", action="store_true",
                        help="G_Warp: compare a chunk's first frame with the previous chunk's last generated frame "
                             "(the official code uses the chunk's own last frame, see the README)")

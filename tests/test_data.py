@@ -341,7 +341,7 @@ def test_allow_flip_false_and_start_at_index(root: Path) -> None:
 
 def test_dataloader_batches_videos(root: Path) -> None:
     loader = create_dataloader(make_train_opt(root, "--batchSize", "2", "--serial_batches", "--use_instance"))
-    assert isinstance(loader.dataset, TemporalDataset) and len(loader.dataset) == N_SEQS
+    assert isinstance(loader.dataset.dataset, TemporalDataset) and len(loader.dataset) == N_SEQS
     batch = next(iter(loader))
     assert batch["A"].shape == (2, 6, 1, H, W) and batch["B"].shape == (2, 6, 3, H, W)
     assert batch["inst"].shape == (2, 6, 1, H, W) and len(batch["A_path"]) == 2

@@ -3,6 +3,8 @@ per active temporal D; at the end of every epoch the schedule, then the checkpoi
 
 Data flows one way: options -> dataset -> Trainer -> model (generator, discriminators, losses, reference
 flow) -> visualizer and checkpoints. The Trainer decides the device and owns the optimizers and the schedule.
+What survives what (README "Reliability"): the data is checked before training; SIGINT/SIGTERM and errors
+in the loop save `latest` first; non-finite losses skip their update; unreadable items are skipped.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import time
 from contextlib import contextmanager
 
@@ -18,14 +21,17 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from data import create_dataloader
+from data.dataset_check import check_dataset
 from data.windows import frames_per_chunk
 from models import checkpoints as ckpt
 from models import create_training_model
 from options.base_options import write_options
 from training import checkpointing
+from training.guards import NonFiniteGuard, TrainingStopped, UnreadableItems, non_finite
+from training.interrupts import StopRequests
 from training.optimizers import build_generator_optimizer, build_optimizers, set_learning_rate
 from training.schedule import ScheduleEvents, TrainingSchedule
-from util.runtime import generator_gpu_count, seed_everything, select_device
+from util.runtime import generator_gpu_count, rng_state, seed_everything, select_device, set_rng_state
 from util.visualizer import Visualizer
 
 
@@ -50,6 +56,17 @@ def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.step()
 
 
+def check_data_or_stop(opt: argparse.Namespace) -> None:
+    """The data check before training: prints every problem and raises ValueError when there is one."""
+    report = check_dataset(opt)
+    print(report.summary())
+    if report.problems:
+        for problem in report.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise ValueError(f"the data check found {len(report.problems)} problem(s) under --dataroot {opt.dataroot} "
+                         f"(listed above; first: {report.problems[0]}); fix them or pass --skip_data_check")
+
+
 class Trainer:
     """Builds everything from the training options and runs `train()`."""
 
@@ -63,14 +80,38 @@ class Trainer:
             opt.display_freq = opt.print_freq = 1
 
         # everything that can fail on bad input is checked before anything is trained or saved
+        if not opt.skip_data_check:
+            check_data_or_stop(opt)
         self.loader = create_dataloader(opt)
         self.dataset = self.loader.dataset
         self.model = create_training_model(opt).to(self.device)
         self.networks = self.model.networks()
         self.schedule = TrainingSchedule(opt, self.dataset.longest_sequence)
-        load_messages = checkpointing.load_networks(opt, self.networks, self.save_dir)
-        self.start_epoch, self.epoch_iter = ckpt.read_iter_file(self.save_dir) if opt.continue_train else (1, 0)
-        train_state = checkpointing.read_train_state(self.save_dir, opt.which_epoch) if opt.continue_train else None
+        messages = self.load_start_point()
+        checkpointing.remove_stale_temporaries(self.save_dir)
+
+        write_options(opt)
+        self.visualizer = Visualizer(opt)
+        for message in messages:
+            self.visualizer.log(message)
+        self.non_finite = NonFiniteGuard(opt.max_nan_steps)
+        self.unreadable = UnreadableItems(opt.max_unreadable_items)
+        self.last_save = time.time()
+
+    def load_start_point(self) -> list[str]:
+        """Networks, position, optimizers, schedule and RNGs of a resumed run (or the pretrained networks);
+        returns messages for the log."""
+        opt, train_state, messages = self.opt, None, []
+        self.start_epoch, self.epoch_iter = 1, 0
+        self.rng_after_iterator: dict | None = None
+        if opt.continue_train:
+            point = checkpointing.find_resume_point(self.save_dir, opt.which_epoch, self.networks)
+            checkpointing.apply_resume_point(point, self.networks)
+            self.start_epoch, self.epoch_iter, train_state = point.epoch, point.epoch_iter, point.train_state
+            messages = [*point.messages, f"Resuming from epoch {self.start_epoch} at iteration {self.epoch_iter} "
+                                         f"(checkpoint '{point.label}')"]
+        elif opt.load_pretrain:
+            messages = checkpointing.load_pretrained(opt, self.networks)
         events = ScheduleEvents()
         if train_state is not None:
             self.schedule.load_state_dict(train_state["schedule"])
@@ -80,15 +121,17 @@ class Trainer:
         if events.lr_changed:
             set_learning_rate(self.optimizers, self.schedule.lr)
         if train_state is not None:
-            checkpointing.restore_train_state(train_state, self.optimizers)
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(train_state["optimizers"][name])
+            if "sampler" in train_state:
+                # mid-epoch: the saved RNG state is that of a run whose epoch iterator already exists, so it
+                # is restored once the resumed epoch's iterator has been made (that draws a worker seed)
+                self.loader.sampler.load_state_dict(train_state["sampler"])
+                self.rng_after_iterator = train_state["rng"]
+            else:
+                set_rng_state(train_state["rng"])
         self.dataset.set_sequence_length(self.schedule.n_frames_total)
-
-        write_options(opt)
-        self.visualizer = Visualizer(opt)
-        for message in load_messages:
-            self.visualizer.log(message)
-        if opt.continue_train:
-            self.visualizer.log(f"Resuming from epoch {self.start_epoch} at iteration {self.epoch_iter}")
+        return messages
 
     # ---- schedule and checkpoints ---------------------------------------------------------------
     def end_of_epoch(self, epoch: int) -> None:
@@ -107,13 +150,52 @@ class Trainer:
             self.optimizers["G"] = build_generator_optimizer(self.opt, self.schedule, scales, switched=True)
             self.visualizer.log("------------ Now finetuning all scales -----------")
 
-    def save(self, label: str) -> None:
-        """Writes every network, then the train state (all atomically)."""
-        checkpointing.save_networks(self.networks, self.save_dir, label)
-        checkpointing.save_train_state(self.save_dir, label, self.optimizers, self.schedule.state_dict())
+    def save(self, label: str, epoch: int, epoch_iter: int) -> None:
+        """Writes checkpoint `label` as one set, resuming at (epoch, epoch_iter); for `latest`, iter.txt too.
+
+        A failed write (e.g. a full disk) leaves the previous checkpoint whole and stops training.
+        """
+        train_state = {"optimizers": {name: o.state_dict() for name, o in self.optimizers.items()},
+                       "schedule": self.schedule.state_dict(), "rng": rng_state()}
+        if epoch_iter:  # mid-epoch: the rest of this epoch's item order
+            train_state["sampler"] = self.loader.sampler.state_dict(epoch_iter)
+        try:
+            checkpointing.save_checkpoint(self.save_dir, label, self.networks, train_state, epoch, epoch_iter)
+            if label == "latest":
+                ckpt.write_iter_file(self.save_dir, epoch, epoch_iter)
+        except OSError as error:
+            raise TrainingStopped(f"cannot save checkpoint '{label}' in {self.save_dir} ({error}); the previous "
+                                  "checkpoint is intact", save=False) from error
+        self.last_save = time.time()
 
     # ---- one video --------------------------------------------------------------------------------
-    def train_video(self, data: dict) -> tuple[dict[str, float], dict]:
+    def step_if_finite(self, name: str, total: torch.Tensor, losses: dict[str, torch.Tensor]) -> list[str]:
+        """Steps optimizer `name` on `total` unless it or one of its terms is non-finite; returns the
+        non-finite names (the total is `loss_<name>`)."""
+        bad = non_finite({**losses, f"loss_{name}": total})
+        if not bad:
+            step(self.optimizers[name], total)
+        return bad
+
+    def train_chunk(self, chunk, where: str) -> dict[str, torch.Tensor]:
+        """One G step, one D step and one step per active D_T, in this order (official); returns the losses."""
+        model = self.model
+        with frozen(model.D):
+            losses = model.generator_losses(chunk)
+        bad = self.step_if_finite("G", model.generator_total(losses), losses)
+        d_losses = model.discriminator_losses(chunk)
+        bad += self.step_if_finite("D", model.discriminator_total(d_losses), d_losses)
+        losses.update(d_losses)
+        for scale in chunk.temporal_scales:
+            dt_losses = model.temporal_discriminator_losses(chunk, scale)
+            bad += self.step_if_finite(f"D_T{scale}", model.temporal_discriminator_total(dt_losses, scale), dt_losses)
+            losses.update(dt_losses)
+        warning = self.non_finite.chunk_done(bad, where)
+        if warning:
+            self.visualizer.log(warning)
+        return losses
+
+    def train_video(self, data: dict, where: str = "") -> tuple[dict[str, float], dict]:
         """Runs every chunk of one batch of videos; returns the last chunk's losses and display images."""
         opt, tG, model = self.opt, self.opt.n_frames_G, self.model
         A, B = data["A"].to(self.device), data["B"].to(self.device)
@@ -129,22 +211,46 @@ class Trainer:
                                          video, self.schedule.n_frames_bp, self.schedule.train_all_scales)
             if i == 0:
                 fake_first = chunk.generated.fake_B[0, 0].detach()
-            # one G step, one D step and one step per active D_T, in this order, per chunk (official)
-            with frozen(model.D):
-                losses = model.generator_losses(chunk)
-            step(self.optimizers["G"], model.generator_total(losses))
-            d_losses = model.discriminator_losses(chunk)
-            step(self.optimizers["D"], model.discriminator_total(d_losses))
-            losses.update(d_losses)
-            for scale in chunk.temporal_scales:
-                dt_losses = model.temporal_discriminator_losses(chunk, scale)
-                step(self.optimizers[f"D_T{scale}"], model.temporal_discriminator_total(dt_losses, scale))
-                losses.update(dt_losses)
+            losses = self.train_chunk(chunk, f"{where} chunk {i // L}")
         errors = {name: value.item() for name, value in losses.items()}
         return errors, {"chunk": chunk, "fake_first": fake_first}
 
     # ---- the loop -------------------------------------------------------------------------------
     def train(self) -> None:
+        """Trains to the last epoch; on SIGINT/SIGTERM or an error in the loop, saves `latest` first."""
+        self.position = (self.start_epoch, self.epoch_iter)  # the last video completed
+        with StopRequests() as signals:
+            try:
+                self.run_epochs(signals)
+            except TrainingStopped as stop:
+                self.stop(str(stop), save=stop.save)
+                raise SystemExit(1) from None
+            except Exception as error:
+                self.stop(f"{type(error).__name__} during training: {str(error).strip().splitlines()[0]}",
+                          save=True)
+                raise
+            finally:
+                self.visualizer.close()
+        if signals.signal_name:
+            self.stop(f"stopped by {signals.signal_name}", save=True)
+            raise SystemExit(128 + signals.signal_number)
+
+    def stop(self, reason: str, save: bool) -> None:
+        """Saves `latest` at the last completed video (unless `save` is False) and says where a resumed run
+        starts."""
+        epoch, epoch_iter = self.position
+        if save:
+            try:
+                self.save("latest", epoch, epoch_iter)
+            except TrainingStopped as failed:
+                reason, save = f"{reason}; {failed}", False
+        kept = (f"saved latest at epoch {epoch}, iteration {epoch_iter}" if save
+                else "the last saved checkpoint is kept")
+        message = f"{reason}: {kept}; resume with --continue_train"
+        self.visualizer.log(message)
+        print(message, file=sys.stderr)
+
+    def run_epochs(self, signals: StopRequests) -> None:
         opt = self.opt
         # the official loop ends an epoch after --max_dataset_size items (a new random subset each epoch
         # when shuffling); the dataset keeps every sequence
@@ -155,38 +261,57 @@ class Trainer:
         n_epochs = opt.niter + opt.niter_decay
         for epoch in range(self.start_epoch, n_epochs + 1):
             epoch_start = time.time()
-            progress = tqdm(self.loader, desc=f"epoch {epoch}/{n_epochs}", leave=False, dynamic_ncols=True,
-                            total=math.ceil(dataset_size / opt.batchSize))
+            items = iter(self.loader)
+            if self.rng_after_iterator is not None:
+                set_rng_state(self.rng_after_iterator)
+                self.rng_after_iterator = None
+            progress = tqdm(items, desc=f"epoch {epoch}/{n_epochs}", leave=False, dynamic_ncols=True,
+                            total=math.ceil((dataset_size - epoch_iter) / opt.batchSize))
             for data in progress:
+                if "unreadable" in data:
+                    for warning in self.unreadable.record(data["unreadable"]):
+                        self.visualizer.log(warning)
+                    if "A" not in data:
+                        continue
                 if total_steps % print_freq == 0:
                     iter_start = time.time()
                 total_steps += opt.batchSize
                 epoch_iter += opt.batchSize
-                errors, display = self.train_video(data)
+                errors, display = self.train_video(data, f"epoch {epoch} iteration {epoch_iter}")
+                self.position = (epoch, epoch_iter)
                 progress.set_postfix(G_GAN=f"{errors['G_GAN']:.3f}", D_real=f"{errors['D_real']:.3f}")
-
-                if total_steps % print_freq == 0:
-                    seconds = (time.time() - iter_start) / print_freq
-                    self.visualizer.print_current_errors(epoch, epoch_iter, errors, seconds)
-                    self.visualizer.plot_current_errors(errors, total_steps)
-                if total_steps % opt.display_freq == 0:
-                    self.visualizer.display_current_results(self.model.visuals(**display), epoch, total_steps)
-                if total_steps % opt.save_latest_freq == 0:
-                    self.visualizer.log(f"saving the latest model (epoch {epoch}, total_steps {total_steps})")
-                    self.save("latest")
-                    ckpt.write_iter_file(self.save_dir, epoch, epoch_iter)
-                if epoch_iter > dataset_size - opt.batchSize:
+                self.after_video(epoch, epoch_iter, total_steps, errors, display, time.time() - iter_start)
+                if signals.signal_name or epoch_iter > dataset_size - opt.batchSize:
                     break
             progress.close()
+            if signals.signal_name:
+                return
             epoch_iter = 0
             self.visualizer.log(f"End of epoch {epoch} / {n_epochs} \t Time Taken: {time.time() - epoch_start:.0f} sec")
-            saving = epoch % opt.save_epoch_freq == 0
-            if saving:
-                self.visualizer.log(f"saving the model at the end of epoch {epoch}, iters {total_steps}")
-            # the schedule moves on before saving, so that a resumed run starts where this one goes on
-            self.end_of_epoch(epoch)
-            if saving:
-                self.save("latest")
-                self.save(str(epoch))
-                ckpt.write_iter_file(self.save_dir, epoch + 1, 0)
-        self.visualizer.close()
+            self.end_epoch(epoch, total_steps)
+
+    def after_video(self, epoch: int, epoch_iter: int, total_steps: int, errors: dict[str, float], display: dict,
+                    seconds: float) -> None:
+        """Prints, displays and saves `latest` on their official step counts (and --save_latest_every_s)."""
+        opt = self.opt
+        print_freq = math.lcm(opt.print_freq, opt.batchSize)
+        if total_steps % print_freq == 0:
+            self.visualizer.print_current_errors(epoch, epoch_iter, errors, seconds / print_freq)
+            self.visualizer.plot_current_errors(errors, total_steps)
+        if total_steps % opt.display_freq == 0:
+            self.visualizer.display_current_results(self.model.visuals(**display), epoch, total_steps)
+        due = opt.save_latest_every_s and time.time() - self.last_save >= opt.save_latest_every_s
+        if (total_steps % opt.save_latest_freq == 0 or due) and self.non_finite.healthy:
+            self.visualizer.log(f"saving the latest model (epoch {epoch}, total_steps {total_steps})")
+            self.save("latest", epoch, epoch_iter)
+
+    def end_epoch(self, epoch: int, total_steps: int) -> None:
+        saving = epoch % self.opt.save_epoch_freq == 0 and self.non_finite.healthy
+        if saving:
+            self.visualizer.log(f"saving the model at the end of epoch {epoch}, iters {total_steps}")
+        # the schedule moves on before saving, so that a resumed run starts where this one goes on
+        self.end_of_epoch(epoch)
+        self.position = (epoch + 1, 0)
+        if saving:
+            self.save("latest", epoch + 1, 0)
+            self.save(str(epoch), epoch + 1, 0)

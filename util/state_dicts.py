@@ -1,8 +1,11 @@
 """Reading, checking and writing state dicts: the one loader for every network (ours, FlowNet2, VGG19, the
-single-frame G), atomic writes, and the error that names the file and what does not fit."""
+single-frame G), atomic writes of one file or of a set of files with a manifest, and the error that names
+the file and what does not fit."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 
@@ -41,6 +44,64 @@ def atomic_write_text(text: str, path: str) -> None:
     os.replace(tmp_path, path)
 
 
+def _hash_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def atomic_save_set(objects: dict[str, object], manifest_path: str, info: dict) -> None:
+    """Saves several objects so that the set is replaced whole or not at all, and records it.
+
+    objects: path -> object for torch.save. Every object is first written to a temporary file beside its
+    path; only when all are written (a full disk or a crash stops before any file is replaced) are they
+    renamed into place, and the manifest last: a JSON file with `info` and each file's size and sha256, so
+    that `verify_manifest` can tell a complete set from one a crash cut in the middle of the renames.
+    """
+    staged: dict[str, str] = {}
+    try:
+        for path, obj in objects.items():
+            directory = os.path.dirname(os.path.abspath(path))
+            os.makedirs(directory, exist_ok=True)
+            fd, staged[path] = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".pth")
+            with os.fdopen(fd, "wb") as f:
+                torch.save(obj, f)
+        files = {os.path.basename(p): {"size": os.path.getsize(t), "sha256": _hash_file(t)} for p, t in staged.items()}
+        fd, manifest_tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(manifest_path)), prefix=".tmp_",
+                                            suffix=".json")
+        staged[manifest_path] = manifest_tmp
+        with os.fdopen(fd, "w") as f:
+            json.dump({**info, "files": files}, f, indent=1)
+    except BaseException:
+        for tmp in staged.values():
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        raise
+    for path, tmp in staged.items():  # the manifest was added last, so it is renamed last
+        os.replace(tmp, path)
+
+
+def verify_manifest(manifest_path: str) -> tuple[dict | None, str]:
+    """(the manifest's info, '') when every file it lists is in its folder with its size and sha256, else
+    (None, what is wrong)."""
+    try:
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+        files = manifest.pop("files")
+    except (OSError, ValueError, KeyError) as error:
+        return None, f"{manifest_path}: unreadable ({error})"
+    directory = os.path.dirname(manifest_path)
+    for name, record in files.items():
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path):
+            return None, f"{path} is missing"
+        if os.path.getsize(path) != record["size"] or _hash_file(path) != record["sha256"]:
+            return None, f"{path} differs from the one saved with {os.path.basename(manifest_path)}"
+    return manifest, ""
+
+
 def read_checkpoint(path: str, source: str) -> object:
     """torch.load(weights_only=True) on the CPU; CheckpointError naming `source` for an unreadable file."""
     try:
@@ -69,15 +130,11 @@ def _name_some(names: list[str]) -> str:
     return ", ".join(names[:_NAMES_SHOWN]) + more
 
 
-def load_state_dict(network: nn.Module, state: dict[str, torch.Tensor], source: str,
-                    optional: tuple[str, ...] = ("num_batches_tracked",), assign: bool = False) -> None:
-    """Loads `state` into `network` strictly: every key and shape must match.
-
-    Keys ending in one of `optional` may be missing from `state` (by default `num_batches_tracked`, which
-    PyTorch 0.4.0 files lack; it then keeps its value). `assign=True` adopts the file's tensors (for a
-    network built on the meta device). Raises CheckpointError naming `source` and listing the missing,
-    unexpected and differently shaped keys (file shape, then model shape).
-    """
+def check_state_dict(network: nn.Module, state: dict[str, torch.Tensor], source: str,
+                     optional: tuple[str, ...] = ("num_batches_tracked",)) -> None:
+    """Raises CheckpointError naming `source` and listing the missing, unexpected and differently shaped
+    keys (file shape, then model shape) unless `state` fits `network` strictly. Keys ending in one of
+    `optional` may be missing (by default `num_batches_tracked`, which PyTorch 0.4.0 files lack)."""
     own = network.state_dict()
     missing = [k for k in own if k not in state and not k.endswith(optional)]
     unexpected = [k for k in state if k not in own]
@@ -87,6 +144,13 @@ def load_state_dict(network: nn.Module, state: dict[str, torch.Tensor], source: 
                 (("missing keys", missing), ("unexpected keys", unexpected), ("wrong shapes", wrong)) if keys]
     if problems:
         raise CheckpointError(f"{source} does not fit {type(network).__name__}: " + "; ".join(problems))
+
+
+def load_state_dict(network: nn.Module, state: dict[str, torch.Tensor], source: str,
+                    optional: tuple[str, ...] = ("num_batches_tracked",), assign: bool = False) -> None:
+    """`check_state_dict`, then loads `state` into `network` (an optional key it lacks keeps its value).
+    `assign=True` adopts the file's tensors (for a network built on the meta device)."""
+    check_state_dict(network, state, source, optional)
     network.load_state_dict(state, strict=False, assign=assign)
 
 
