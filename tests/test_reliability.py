@@ -194,3 +194,10 @@ def test_training_refuses_bad_data_and_lists_every_problem(three_videos, tmp_pat
     err = capsys.readouterr().err
     assert "frame_0002.*: missing" in err and "5 frames, but 6" in err
     assert not os.path.exists(tmp_path / "bad")  # nothing written
+
+
+def test_latest_is_also_saved_every_n_seconds(three_videos, tmp_path):
+    train.main(shuffled_args(three_videos, str(tmp_path), "--niter", "1", "--save_latest_freq", "1000",
+                             "--save_latest_every_s", "0.001"))
+    log = open(tmp_path / "r" / "loss_log.txt").read()
+    assert log.count("saving the latest model") == 3  # after every video, although the step count never says so
