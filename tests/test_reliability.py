@@ -15,6 +15,7 @@ import torch
 
 import train
 import util.state_dicts
+from models.vid2vid.model import Vid2VidModel
 from scripts.datasets.synthetic_street import generate_dataset
 from tests.conftest import tiny_train_args
 from training.trainer import Trainer
@@ -129,14 +130,14 @@ def test_non_finite_losses_skip_updates_then_stop_with_the_last_good_files(three
     ckpt_dir = str(tmp_path)
     train.main(shuffled_args(three_videos, ckpt_dir, "--niter", "1"))
     before = file_bytes(ckpt_dir)
-    generator_losses = __import__("models.vid2vid.model", fromlist=["Vid2VidModel"]).Vid2VidModel.generator_losses
+    chunk_losses = Vid2VidModel.chunk_losses
 
     def poisoned(self, chunk):
-        losses = generator_losses(self, chunk)
-        losses["G_Warp"] = losses["G_Warp"] * float("nan")
+        losses = chunk_losses(self, chunk)
+        losses.generator["G_Warp"] = losses.generator["G_Warp"] * float("nan")
         return losses
 
-    with mock.patch("models.vid2vid.model.Vid2VidModel.generator_losses", poisoned), \
+    with mock.patch.object(Vid2VidModel, "chunk_losses", poisoned), \
             pytest.raises(SystemExit):
         train.main(shuffled_args(three_videos, ckpt_dir, "--continue_train", "--max_nan_steps", "3"))
     err = capsys.readouterr().err

@@ -9,7 +9,7 @@ import torch
 from models import create_training_model
 from options.train_options import TrainOptions
 from tests.conftest import TINY_MODEL
-from training.trainer import frozen
+from training.trainer import step
 
 L, N_CHUNKS, TG = 2, 4, 3
 
@@ -58,24 +58,38 @@ def test_previous_frame_of_each_chunks_first_frame(true_prev):
         torch.testing.assert_close(chunks[k].frames.fake_B_prev[1], chunks[k].frames.fake_B[0], rtol=0, atol=0)
 
 
-def test_the_g_step_reaches_only_g_and_the_d_step_only_d():
+def official_d_gradients(model, chunk) -> list[torch.Tensor]:
+    """netD's gradient of loss_D the official way: separate forwards of the real and the detached fake."""
+    frames, gan = chunk.frames, model.loss.gan
+    real_pair = torch.cat([frames.real_A, frames.real_B], dim=1)
+    d_real = d_fake = 0
+    for output in (frames.fake_B, frames.fake_B_raw):
+        d_real = d_real + gan(model.D.netD(real_pair), True)
+        d_fake = d_fake + gan(model.D.netD(torch.cat([frames.real_A, output], dim=1).detach()), False)
+    return torch.autograd.grad((d_fake + d_real) * 0.5, list(model.D.netD.parameters()))
+
+
+def test_each_step_reaches_only_its_network_with_the_official_gradients():
     model = build("--n_scales_temporal", "1", "--n_frames_D", "2")
     A, B, inst = video(TG - 1 + L)
     chunk = model.generate_chunk(A, B, inst, model.new_video(), 1, True)
-    assert list(chunk.frames.temporal) == [0]
-    with frozen(model.D):
-        g_losses = model.generator_losses(chunk)
-    assert all(p.requires_grad for p in model.D.parameters())
-    sum(g_losses.values()).backward()
+    losses = model.chunk_losses(chunk)
+    assert list(losses.temporal) == [0] and sorted(losses.temporal[0]) == ["D_T_fake0", "D_T_real0"]
+    optimizers = {name: torch.optim.SGD(nets, lr=0.0) for name, nets in
+                  (("G", model.G.parameters()), ("D", model.D.netD.parameters()),
+                   ("D_T0", model.D.netD_T0.parameters()))}
+    step(optimizers["G"], model.generator_total(losses.generator))
     assert all(p.grad is None for p in model.D.parameters())
-    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.G.parameters())
+    g_grads = [p.grad.clone() for p in model.G.parameters() if p.grad is not None]
+    assert g_grads and any(g.abs().sum() > 0 for g in g_grads)
 
-    model.G.zero_grad(set_to_none=True)
-    d_losses = {**model.discriminator_losses(chunk), **model.temporal_discriminator_losses(chunk, 0)}
-    assert sorted(d_losses) == ["D_T_fake0", "D_T_real0", "D_fake", "D_real"]
-    sum(d_losses.values()).backward()
-    assert all(p.grad is None for p in model.G.parameters())
+    step(optimizers["D"], model.discriminator_total(losses.discriminator))
+    step(optimizers["D_T0"], model.temporal_discriminator_total(losses.temporal[0], 0))
+    assert all(torch.equal(p.grad, g) for p, g in zip([p for p in model.G.parameters() if p.grad is not None],
+                                                      g_grads))
     assert all(p.grad is not None for p in model.D.netD_T0.parameters())
+    for shared, official in zip([p.grad for p in model.D.netD.parameters()], official_d_gradients(model, chunk)):
+        torch.testing.assert_close(shared, official, rtol=0, atol=0)
 
 
 def test_networks_use_the_official_checkpoint_stems():

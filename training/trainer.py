@@ -14,10 +14,8 @@ import math
 import os
 import sys
 import time
-from contextlib import contextmanager
 
 import torch
-import torch.nn as nn
 from tqdm import tqdm
 
 from data import create_dataloader
@@ -35,24 +33,17 @@ from util.runtime import generator_gpu_count, rng_state, seed_everything, select
 from util.visualizer import Visualizer
 
 
-@contextmanager
-def frozen(module: nn.Module):
-    """Parameters of `module` need no gradient inside the block (the G step judges with frozen Ds)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
-
-
 def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    """zero_grad, backward, step. Gradients are zeroed, not set to None, as in PyTorch 0.4: Adam then keeps
-    moving a parameter that got no gradient this step (e.g. the face D on a chunk without a face)."""
+    """zero_grad, backward into the optimizer's own parameters only, step.
+
+    The losses of all networks share their discriminator forwards (models/vid2vid/losses.py), so each
+    backward is restricted to the parameters this optimizer updates, and keeps the graph for the next
+    network's. Gradients are zeroed, not set to None, as in PyTorch 0.4: Adam then keeps moving a parameter
+    that got no gradient this step (e.g. the face D on a chunk without a face).
+    """
     optimizer.zero_grad(set_to_none=False)
-    loss.backward()
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    loss.backward(inputs=params, retain_graph=True)
     optimizer.step()
 
 
@@ -180,20 +171,18 @@ class Trainer:
     def train_chunk(self, chunk, where: str) -> dict[str, torch.Tensor]:
         """One G step, one D step and one step per active D_T, in this order (official); returns the losses."""
         model = self.model
-        with frozen(model.D):
-            losses = model.generator_losses(chunk)
-        bad = self.step_if_finite("G", model.generator_total(losses), losses)
-        d_losses = model.discriminator_losses(chunk)
-        bad += self.step_if_finite("D", model.discriminator_total(d_losses), d_losses)
-        losses.update(d_losses)
-        for scale in chunk.temporal_scales:
-            dt_losses = model.temporal_discriminator_losses(chunk, scale)
-            bad += self.step_if_finite(f"D_T{scale}", model.temporal_discriminator_total(dt_losses, scale), dt_losses)
-            losses.update(dt_losses)
+        losses = model.chunk_losses(chunk)
+        bad = self.step_if_finite("G", model.generator_total(losses.generator), losses.generator)
+        bad += self.step_if_finite("D", model.discriminator_total(losses.discriminator), losses.discriminator)
+        terms = {**losses.generator, **losses.discriminator}
+        for scale, dt_losses in losses.temporal.items():
+            total = model.temporal_discriminator_total(dt_losses, scale)
+            bad += self.step_if_finite(f"D_T{scale}", total, dt_losses)
+            terms.update(dt_losses)
         warning = self.non_finite.chunk_done(bad, where)
         if warning:
             self.visualizer.log(warning)
-        return losses
+        return terms
 
     def train_video(self, data: dict, where: str = "") -> tuple[dict[str, float], dict]:
         """Runs every chunk of one batch of videos; returns the last chunk's losses and display images."""

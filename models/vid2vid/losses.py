@@ -1,11 +1,11 @@
 """vid2vid's loss terms by their official names, with weights from the options, and their totals (reference §4).
 
-The generator step and the discriminator step run their own discriminator forwards, so each network's
-update is one forward and one backward of that network (what DistributedDataParallel and autocast need):
-- `generator_losses`: G's terms, with every discriminator judging the fakes (gradients reach G only);
-- `discriminator_losses` and `temporal_discriminator_losses`: each D judges the real and the detached fake.
-Each value is the weighted term the official code prints; `generator_total` and `discriminator_total` add
-them by name, in the official order.
+`chunk_losses` computes every term of a chunk. Each discriminator judges the real and the fake input
+once, and both its own terms and G's come from those two forwards (the official code ran a third, on the
+detached fake, for D's fake term): the trainer then backpropagates each network's total into that
+network's parameters only (`backward(inputs=...)`), which gives exactly the gradients of the official
+separate forwards. Each value is the weighted term the official code prints; `generator_total`,
+`discriminator_total` and `temporal_discriminator_total` add them by name, in the official order.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from models.vid2vid.face_region import face_box
 FRAME_G_TERMS = ("G_GAN", "G_GAN_Feat", "G_VGG", "G_Warp", "F_Flow", "F_Warp", "W")
 FACE_G_TERMS = ("G_f_GAN", "G_f_GAN_Feat")
 TEMPORAL_G_TERMS = ("G_T_GAN", "G_T_GAN_Feat", "G_T_Warp")
+# The four adversarial terms of one discriminator, by the names the per-frame and the face D use.
+FRAME_TERMS = {"G_GAN": "G_GAN", "G_GAN_Feat": "G_GAN_Feat", "D_real": "D_real", "D_fake": "D_fake"}
+FACE_TERMS = {"G_GAN": "G_f_GAN", "G_GAN_Feat": "G_f_GAN_Feat", "D_real": "D_f_real", "D_fake": "D_f_fake"}
 
 
 @dataclass
@@ -63,6 +66,15 @@ class ChunkFrames:
     temporal: dict[int, TemporalGroups]
 
 
+@dataclass
+class ChunkLosses:
+    """A chunk's terms by network: G's, D's (with D_f's) and each active temporal scale's D_T terms."""
+
+    generator: dict[str, torch.Tensor]
+    discriminator: dict[str, torch.Tensor]
+    temporal: dict[int, dict[str, torch.Tensor]]
+
+
 def temporal_inputs(groups: TemporalGroups) -> tuple[torch.Tensor, torch.Tensor]:
     """(real, fake) inputs of a temporal D `(G, 3*tD + 2*(tD-1), H, W)`: the frames on the channel axis,
     followed by the same reference flows (in units of FLOW_SCALE pixels) for both."""
@@ -76,8 +88,8 @@ class Vid2VidLoss(nn.Module):
     """The criteria and their weights.
 
     Reads from opt: lambda_feat, lambda_F, lambda_T, n_scales_spatial, num_D, n_layers_D, no_ganFeat,
-    no_first_img, add_face_disc, openpose_only, fineSize. vgg_features: torchvision VGG19 `features`, or
-    None with --no_vgg.
+    no_first_img, add_face_disc, openpose_only, dataset_mode, fineSize. vgg_features: torchvision VGG19
+    `features`, or None with --no_vgg.
     """
 
     def __init__(self, opt: argparse.Namespace, vgg_features: nn.Sequential | None) -> None:
@@ -92,93 +104,76 @@ class Vid2VidLoss(nn.Module):
         self.use_weight_loss = opt.no_first_img  # W pushes the blend towards the warp only then (official)
         self.add_face_disc = opt.add_face_disc
         self.openpose_only = opt.openpose_only
+        self.face_data = opt.dataset_mode == "face"  # its face pixels are found another way (face_region.py)
         self.face_side = face_box_side(opt.fineSize)
 
-    # ---- one discriminator, either side -----------------------------------------------------------
-    def generator_adversarial(self, net: nn.Module, real: torch.Tensor, fake: torch.Tensor
-                              ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(G_GAN, G_GAN_Feat) of D `net` on conditioned inputs `(N, C, H, W)`; the real features are only
-        a feature-matching target, so they are computed without gradients."""
-        if self.feature_matching is None:
-            loss_gan = self.gan(net(fake), True)
-            return loss_gan, torch.zeros_like(loss_gan)
-        with torch.no_grad():
-            pred_real = net(real)
-        pred_fake = net(fake)
-        return self.gan(pred_fake, True), self.feature_matching(pred_fake, pred_real)
+    # ---- one discriminator, both sides -----------------------------------------------------------
+    def adversarial(self, net: nn.Module, real: torch.Tensor, fake: torch.Tensor, terms: dict[str, str],
+                    losses: ChunkLosses, g_weight: float = 1.0) -> None:
+        """Adds D `net`'s four terms on conditioned inputs `(N, C, H, W)` to `losses` (summing into what is
+        there), under the names `terms` maps 'G_GAN', 'G_GAN_Feat', 'D_real', 'D_fake' to.
 
-    def discriminator_adversarial(self, net: nn.Module, real: torch.Tensor, fake: torch.Tensor
-                                  ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(D_real, D_fake) of D `net`: the real input judged real, the detached fake judged fake."""
-        return self.gan(net(real), True), self.gan(net(fake.detach()), False)
+        G's terms are multiplied by `g_weight`. The real features are only a feature-matching target for
+        G (detached there). D's fake term uses the same forward as G's: backpropagated into D's parameters
+        alone, it has the gradient of the official forward of the detached fake.
+        """
+        pred_real, pred_fake = net(real), net(fake)
+        g_gan = self.gan(pred_fake, True)
+        g_feat = (self.feature_matching(pred_fake, pred_real) if self.feature_matching is not None
+                  else torch.zeros_like(g_gan))
+        for side, name, value in (("generator", "G_GAN", g_gan), ("generator", "G_GAN_Feat", g_feat),
+                                  ("discriminator", "D_real", self.gan(pred_real, True)),
+                                  ("discriminator", "D_fake", self.gan(pred_fake, False))):
+            if side == "generator" and g_weight != 1.0:
+                value = value * g_weight
+            target = getattr(losses, side)
+            target[terms[name]] = target[terms[name]] + value if terms[name] in target else value
 
-    # ---- the generator step ---------------------------------------------------------------------
-    def generator_losses(self, chunk: ChunkFrames, nets: Vid2VidDiscriminators) -> dict[str, torch.Tensor]:
-        """Every G term of the chunk (reference §4.3-4.4), keyed by the official names."""
+    # ---- every term of a chunk ------------------------------------------------------------------
+    def chunk_losses(self, chunk: ChunkFrames, nets: Vid2VidDiscriminators) -> ChunkLosses:
+        """Every G, D and D_T term of the chunk (reference §4.3-4.4), keyed by the official names."""
         zero = chunk.real_B.new_zeros(())
-        losses = dict.fromkeys(("G_VGG", "G_GAN", "G_GAN_Feat", "G_Warp", "F_Flow", "F_Warp", "W"), zero)
+        losses = ChunkLosses(dict.fromkeys(("G_VGG", "G_GAN", "G_GAN_Feat", "G_Warp", "F_Flow", "F_Warp", "W"),
+                                           zero), {"D_real": zero, "D_fake": zero}, {})
+        g = losses.generator
         if chunk.flow is not None:
-            losses["F_Flow"] = self.masked_l1(chunk.flow, chunk.flow_ref, chunk.conf_ref) * self.weights["flow"]
+            g["F_Flow"] = self.masked_l1(chunk.flow, chunk.flow_ref, chunk.conf_ref) * self.weights["flow"]
             warped_real = warp(chunk.real_B_prev, chunk.flow)
-            losses["F_Warp"] = self.masked_l1(warped_real, chunk.real_B, chunk.conf_ref) * self.weights["warp"]
+            g["F_Warp"] = self.masked_l1(warped_real, chunk.real_B, chunk.conf_ref) * self.weights["warp"]
             if self.use_weight_loss:
-                losses["W"] = self.masked_l1(chunk.weight, torch.zeros_like(chunk.weight), chunk.conf_ref)
+                g["W"] = self.masked_l1(chunk.weight, torch.zeros_like(chunk.weight), chunk.conf_ref)
         warped_prev = warp(chunk.fake_B_prev, chunk.flow_ref).detach()
-        losses["G_Warp"] = self.masked_l1(chunk.fake_B, warped_prev, chunk.conf_ref) * self.weights["warp"]
+        g["G_Warp"] = self.masked_l1(chunk.fake_B, warped_prev, chunk.conf_ref) * self.weights["warp"]
 
         # D judges the final and the raw (hallucinated) output, each against the real pair
         real_pair = torch.cat([chunk.real_A, chunk.real_B], dim=1)
         for output in (chunk.fake_B, chunk.fake_B_raw):
             if self.vgg is not None:
-                losses["G_VGG"] = losses["G_VGG"] + self.vgg(output, chunk.real_B) * self.weights["vgg"]
-            g_gan, g_feat = self.generator_adversarial(nets.netD, real_pair,
-                                                       torch.cat([chunk.real_A, output], dim=1))
-            losses["G_GAN"] = losses["G_GAN"] + g_gan
-            losses["G_GAN_Feat"] = losses["G_GAN_Feat"] + g_feat
-
+                g["G_VGG"] = g["G_VGG"] + self.vgg(output, chunk.real_B) * self.weights["vgg"]
+            self.adversarial(nets.netD, real_pair, torch.cat([chunk.real_A, output], dim=1), FRAME_TERMS, losses)
         if self.add_face_disc:
-            losses.update(self._face_losses(chunk, nets.netD_f, generator_side=True))
+            self._face_losses(chunk, nets.netD_f, losses)
         for scale, groups in chunk.temporal.items():
-            g_gan, g_feat = self.generator_adversarial(nets.temporal(scale), *temporal_inputs(groups))
-            losses.update({f"G_T_GAN{scale}": g_gan, f"G_T_GAN_Feat{scale}": g_feat,
-                           f"G_T_Warp{scale}": torch.zeros_like(g_gan)})
+            names = {term: f"{term.replace('_', '_T_', 1)}{scale}" for term in FRAME_TERMS}
+            losses.temporal[scale] = {}
+            per_scale = ChunkLosses(g, losses.temporal[scale], {})
+            self.adversarial(nets.temporal(scale), *temporal_inputs(groups), names, per_scale)
+            g[f"G_T_Warp{scale}"] = torch.zeros_like(g[f"G_T_GAN{scale}"])
         return losses
 
-    # ---- the discriminator steps ----------------------------------------------------------------
-    def discriminator_losses(self, chunk: ChunkFrames, nets: Vid2VidDiscriminators) -> dict[str, torch.Tensor]:
-        """D_real, D_fake (summed over the final and the raw output) and, with --add_face_disc, D_f_*."""
-        zero = chunk.real_B.new_zeros(())
-        losses = {"D_real": zero, "D_fake": zero}
-        real_pair = torch.cat([chunk.real_A, chunk.real_B], dim=1)
-        for output in (chunk.fake_B, chunk.fake_B_raw):
-            d_real, d_fake = self.discriminator_adversarial(nets.netD, real_pair,
-                                                            torch.cat([chunk.real_A, output], dim=1))
-            losses["D_real"] = losses["D_real"] + d_real
-            losses["D_fake"] = losses["D_fake"] + d_fake
-        if self.add_face_disc:
-            losses.update(self._face_losses(chunk, nets.netD_f, generator_side=False))
-        return losses
-
-    def temporal_discriminator_losses(self, chunk: ChunkFrames, nets: Vid2VidDiscriminators, scale: int
-                                      ) -> dict[str, torch.Tensor]:
-        """D_T_real<scale>, D_T_fake<scale> of a scale that has groups in this chunk."""
-        d_real, d_fake = self.discriminator_adversarial(nets.temporal(scale), *temporal_inputs(chunk.temporal[scale]))
-        return {f"D_T_real{scale}": d_real, f"D_T_fake{scale}": d_fake}
-
-    def _face_losses(self, chunk: ChunkFrames, net: nn.Module, generator_side: bool) -> dict[str, torch.Tensor]:
+    def _face_losses(self, chunk: ChunkFrames, net: nn.Module, losses: ChunkLosses) -> None:
         """The face D's terms on one box around the chunk's face pixels (zeros without a face); its G terms
         count double (official)."""
-        names = FACE_G_TERMS if generator_side else ("D_f_real", "D_f_fake")
-        box = face_box(chunk.real_A, self.face_side, self.openpose_only)
+        box = face_box(chunk.real_A, self.face_side, self.openpose_only, self.face_data)
         if box is None:
-            return dict.fromkeys(names, chunk.real_B.new_zeros(()))
+            zero = chunk.real_B.new_zeros(())
+            losses.generator.update(dict.fromkeys(FACE_G_TERMS, zero))
+            losses.discriminator.update({"D_f_real": zero, "D_f_fake": zero})
+            return
         y0, y1, x0, x1 = box
         crop_A, crop_real, crop_fake = (t[:, :, y0:y1, x0:x1] for t in (chunk.real_A, chunk.real_B, chunk.fake_B))
-        real, fake = torch.cat([crop_A, crop_real], dim=1), torch.cat([crop_A, crop_fake], dim=1)
-        if generator_side:
-            g_gan, g_feat = self.generator_adversarial(net, real, fake)
-            return {"G_f_GAN": g_gan * self.weights["face"], "G_f_GAN_Feat": g_feat * self.weights["face"]}
-        return dict(zip(names, self.discriminator_adversarial(net, real, fake)))
+        self.adversarial(net, torch.cat([crop_A, crop_real], dim=1), torch.cat([crop_A, crop_fake], dim=1),
+                         FACE_TERMS, losses, g_weight=self.weights["face"])
 
 
 def generator_total(losses: dict[str, torch.Tensor]) -> torch.Tensor:

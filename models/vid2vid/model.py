@@ -14,6 +14,7 @@ from models.vid2vid.discriminators import Vid2VidDiscriminators
 from models.vid2vid.generator import GeneratorOutput, Vid2VidGenerator
 from models.vid2vid.losses import (
     ChunkFrames,
+    ChunkLosses,
     TemporalGroups,
     Vid2VidLoss,
     discriminator_total,
@@ -150,16 +151,10 @@ class Vid2VidModel(nn.Module):
                 flows.append(None if group is None else self.flow_estimator(group[:, 1:], group[:, :-1])[0])
         return {s: TemporalGroups(reals[s], fakes[s], flows[s]) for s in range(t_scales) if reals[s] is not None}
 
-    # ---- losses of the G step and the D steps (the trainer steps each network on its own total) ----------
-    def generator_losses(self, chunk: Chunk) -> dict[str, torch.Tensor]:
-        """Every G term by its official name; call it with the discriminators frozen."""
-        return self.loss.generator_losses(chunk.frames, self.D)
-
-    def discriminator_losses(self, chunk: Chunk) -> dict[str, torch.Tensor]:
-        return self.loss.discriminator_losses(chunk.frames, self.D)
-
-    def temporal_discriminator_losses(self, chunk: Chunk, scale: int) -> dict[str, torch.Tensor]:
-        return self.loss.temporal_discriminator_losses(chunk.frames, self.D, scale)
+    # ---- losses (the trainer steps each network on its own total, backpropagated into it alone) ----
+    def chunk_losses(self, chunk: Chunk) -> ChunkLosses:
+        """Every G, D and D_T term of the chunk by its official name (see losses.py)."""
+        return self.loss.chunk_losses(chunk.frames, self.D)
 
     generator_total = staticmethod(generator_total)
     discriminator_total = staticmethod(discriminator_total)
