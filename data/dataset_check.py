@@ -12,7 +12,6 @@ take seconds.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,12 +22,14 @@ from PIL import Image
 from data import find_dataset_class
 from data.base_dataset import DataFolder
 from data.image_folder import make_grouped_dataset, sequence_name
+from data.openpose_json import read_openpose_json
 
 # the last bytes of a complete file: PNG's IEND chunk (with its CRC), JPEG's end-of-image marker
 _END_MARKERS = {".png": b"IEND\xaeB`\x82", ".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9"}
 _N_KEYPOINTS = 68
 _MAX_DENSEPOSE_PART = 24
 _IMAGE_KINDS = ("image", "label", "instance", "densepose")
+_FRAME_SUFFIXES = ("_keypoints", "_IUV")
 
 
 @dataclass
@@ -90,14 +91,22 @@ def _check_text(path: str, kind: str) -> str:
             ok = False
         return "" if ok else f"{path}: expected {_N_KEYPOINTS} rows of numeric 'x,y', found {len(rows)} rows"
     try:
-        people = json.loads(text).get("people")
-    except (ValueError, AttributeError):
-        people = None
-    return "" if isinstance(people, list) else f"{path}: an OpenPose JSON file must hold a 'people' list"
+        read_openpose_json(path)
+    except ValueError as error:
+        return str(error)
+    return ""
 
 
 def _stems(frames: list[str]) -> dict[str, str]:
-    return {os.path.splitext(os.path.basename(f))[0]: f for f in frames}
+    """Frame name -> path; OpenPose's `<frame>_keypoints.json` and DensePose's `<frame>_IUV.png` name the
+    frame `<frame>`."""
+    stems = {}
+    for path in frames:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        for suffix in _FRAME_SUFFIXES:
+            stem = stem.removesuffix(suffix)
+        stems[stem] = path
+    return stems
 
 
 def _find_folders(opt: argparse.Namespace, folders: list[DataFolder], report: DataCheckReport) -> dict:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+import torch
 import torchvision.transforms as transforms
 from PIL import Image
 
@@ -60,6 +61,19 @@ def crop_size(opt: argparse.Namespace, w: int, h: int) -> tuple[int, int]:
     else:
         crop_w, crop_h = opt.fineSize * w // h, opt.fineSize
     return make_power_2(crop_w), make_power_2(crop_h)
+
+
+def central_crop_bounds(width: int) -> tuple[int, int]:
+    """The columns [x0, x1) that the pose mode keeps of a frame `width` wide: the centre plus and minus
+    (int(width / 4) // 32) * 32, so about half the width, in multiples of 64 (official; none below 128)."""
+    half = int(width * 0.25) // 32 * 32
+    return width // 2 - half, width // 2 + half
+
+
+def central_crop(frame: torch.Tensor) -> torch.Tensor:
+    """`(..., H, W)` -> `(..., H, W')`: the pose mode's central columns, applied after the transforms."""
+    x0, x1 = central_crop_bounds(frame.shape[-1])
+    return frame[..., x0:x1]
 
 
 def get_img_params(opt: argparse.Namespace, size: tuple[int, int], *, allow_flip: bool = True) -> dict:

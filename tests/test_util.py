@@ -335,3 +335,26 @@ def test_results_page_references_existing_files(tmp_path):
     assert refs and all(not os.path.isabs(ref) for ref in refs)
     for ref in refs:
         assert (results_dir / ref.replace("%20", " ")).is_file(), ref
+
+
+def test_input_picture_rules():
+    from util.image import input_picture
+
+    # 15 channels (face): the training page shows 3 channels, the test output only the first (official)
+    face = torch.zeros(15, 2, 2)
+    face[0, 0, 0] = 1.0
+    assert input_picture(face, 0, 15).shape == (2, 2, 3)
+    assert input_picture(face, 0, 15, for_test=True).shape == (2, 2)
+    # pose: DensePose normalised, the non-zero OpenPose pixels on top
+    pose = torch.full((6, 2, 2), -1.0)
+    pose[:3, 1, 1] = 1.0  # white DensePose pixel
+    pose[3:, 0, 1] = torch.tensor([153.5, 0.0, 51.5]) / 127.5 - 1  # an OpenPose limb colour, normalised
+    picture = input_picture(pose, 0, 6, pose=True)
+    assert picture[1, 1].tolist() == [255, 255, 255] and picture[0, 0].tolist() == [0, 0, 0]
+    assert picture[0, 1].tolist() == [153, 0, 51]
+    # labels with instance edges drawn white on top
+    labels = torch.zeros(4, 2, 2)
+    labels[1] = 1.0
+    edges = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    picture = input_picture(torch.cat([labels, edges[None]]), 4, 3, instance_edges=True)
+    assert picture[0, 0].tolist() == [255, 255, 255] and picture[1, 1].tolist() == label_colormap(4)[1].tolist()

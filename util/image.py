@@ -155,18 +155,25 @@ def tensor2flow(t: torch.Tensor) -> np.ndarray:
 
 
 def input_picture(frame: torch.Tensor, label_nc: int, input_nc: int, for_test: bool = False,
-                  instance_edges: bool = False) -> np.ndarray:
+                  instance_edges: bool = False, pose: bool = False) -> np.ndarray:
     """The picture of one encoded input frame `(C_in, H, W)` (or a tensor `_select_frame` accepts).
 
     Label inputs (label_nc > 0) are colourised from their one-hot channels; other inputs show their first
     3 channels, unnormalised, or their first one: the official training page takes 3 whenever
     input_nc >= 3, the official test output only when input_nc == 3 (so a 15-channel face input is saved as
-    its edge channel), which `for_test` selects. With `instance_edges` the last channel (the instance
-    boundaries) is drawn white on top. Returns `(H, W, 3)` uint8, or `(H, W)` for one grey channel.
+    its edge channel), which `for_test` selects. On the training page, `pose` inputs show the DensePose
+    channels (normalised) with the non-zero pixels of the OpenPose drawing on top. With `instance_edges` the
+    last channel (the instance boundaries) is drawn white on top. Returns `(H, W, 3)` uint8, or `(H, W)` for
+    one grey channel.
     """
     frame = _select_frame(frame)
     if label_nc:
         picture = tensor2label(frame[:label_nc], label_nc)
+    elif pose and not for_test:
+        picture = tensor2im(frame[:3])
+        if frame.shape[0] >= 6:
+            drawn = tensor2im(frame[3:6])
+            picture[drawn != 0] = drawn[drawn != 0]
     else:
         shows_colour = input_nc == 3 if for_test else input_nc >= 3
         picture = tensor2im(frame[: 3 if shows_colour else 1], normalize=False)

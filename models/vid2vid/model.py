@@ -75,7 +75,8 @@ class Vid2VidModel(nn.Module):
         self.tD = opt.n_frames_D
         self.sparse_D = opt.sparse_D
         self.true_prev_frame = opt.true_prev_frame
-        self.picture_options = {"label_nc": opt.label_nc, "input_nc": opt.input_nc, "use_instance": opt.use_instance}
+        self.picture_options = {"label_nc": opt.label_nc, "input_nc": opt.input_nc, "use_instance": opt.use_instance,
+                                "pose": opt.dataset_mode == "pose"}
 
     def networks(self) -> dict[str, nn.Module]:
         """Official checkpoint stem -> network: G0.., D, D_T0.., D_f."""

@@ -14,13 +14,13 @@ if TYPE_CHECKING:  # model.py imports this module
 
 
 def training_visuals(chunk: Chunk, fake_first: torch.Tensor, label_nc: int, input_nc: int,
-                     use_instance: bool) -> dict[str, np.ndarray]:
+                     use_instance: bool, pose: bool = False) -> dict[str, np.ndarray]:
     """Label -> uint8 picture: input, output, the video's first output, raw output, real frame, reference
     flow and confidence, and (unless --no_flow) G's flow and blend weight. fake_first: `(3, H, W)`."""
     out, frames = chunk.generated, chunk.frames
     batch_0_last = out.fake_B.shape[1] - 1  # the flattened index of (batch 0, last frame)
     visuals = {
-        "input_image": input_picture(out.real_A[0, -1], label_nc, input_nc, instance_edges=use_instance),
+        "input_image": input_picture(out.real_A[0, -1], label_nc, input_nc, instance_edges=use_instance, pose=pose),
         "fake_image": tensor2im(out.fake_B),
         "fake_first_image": tensor2im(fake_first),
         "fake_raw_image": tensor2im(out.fake_B_raw),
