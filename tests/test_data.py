@@ -114,7 +114,7 @@ def test_find_dataset_class() -> None:
     assert find_dataset_class("temporal") is TemporalDataset
     assert find_dataset_class("test") is test_dataset.TestDataset
     assert find_dataset_class("template") is TemplateDataset
-    assert available_dataset_modes() == ["template", "temporal", "test"]
+    assert available_dataset_modes() == ["face", "pose", "template", "temporal", "test"]
     with pytest.raises(ValueError, match=r"--dataset_mode nope.*temporal"):
         find_dataset_class("nope")
 

@@ -425,5 +425,5 @@ def test_define_single_frame_generator(tmp_path, load_size, kind, key, shape):
 def test_define_single_frame_generator_errors(tmp_path):
     with pytest.raises(ValueError, match="--loadSize 256"):
         factory.define_single_frame_generator(parse(["--label_nc", "35", "--loadSize", "256"], tmp_path))
-    with pytest.raises(NotImplementedError, match="--dataset_mode face"):
+    with pytest.raises(ValueError, match="--dataset_mode face"):
         factory.define_single_frame_generator(parse(["--dataset_mode", "face", "--input_nc", "15"], tmp_path))

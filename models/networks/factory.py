@@ -14,11 +14,16 @@ import torch.nn as nn
 from models.networks.blocks import get_norm_layer, init_weights
 from models.networks.discriminators import MultiscaleDiscriminator
 from models.networks.generators import CompositeGenerator, CompositeLocalGenerator
-from models.networks.single_frame import GlobalGenerator, LocalEnhancer
+from models.networks.single_frame import FeatureEncoder, GlobalGenerator, GlobalWithZ, LocalEnhancer
 from util.registry import Registry
 
 # the --loadSize values with an official Cityscapes single-image model (label2city_single)
 _SINGLE_G_STREET_SIZES = (512, 1024, 2048)
+# The official face first-frame model (edge2face_single): G sees the 15-channel face input and a 16-channel
+# feature map (the official code overwrote opt.feat_num with 16), E encodes the real frame with width 16.
+FACE_SINGLE_INPUT_NC = 15
+FACE_FEATURE_NC = 16
+_FACE_SINGLE_FOLDER = "edge2face_single"
 
 
 def input_channels(opt: argparse.Namespace) -> int:
@@ -110,10 +115,8 @@ def define_single_frame_generator(opt: argparse.Namespace) -> nn.Module:
     n_blocks_local.
     """
     if opt.dataset_mode == "face":
-        raise NotImplementedError(
-            "--use_single_G with --dataset_mode face needs the face first-frame generator (Global_with_z and "
-            "its feature encoder), which is not implemented yet"
-        )
+        raise ValueError("--use_single_G with --dataset_mode face: the face first-frame model is a generator and "
+                         "an encoder; build it with define_face_single_frame_networks")
     if opt.label_nc == 0:
         raise ValueError("--use_single_G: the street single-image generators take label maps; set --label_nc "
                          "(35 for Cityscapes)")
@@ -141,3 +144,31 @@ def single_frame_checkpoint_path(opt: argparse.Namespace) -> str:
     Reads opt.checkpoints_dir, opt.loadSize.
     """
     return os.path.join(opt.checkpoints_dir, "label2city_single", f"latest_net_G_{opt.loadSize}.pth")
+
+
+def define_face_single_frame_networks(opt: argparse.Namespace) -> tuple[GlobalWithZ, FeatureEncoder]:
+    """The face first-frame generator and feature encoder of `--use_single_G` (reference §3.8), instance norm.
+
+    G: GlobalWithZ(15 -> 3, nz 16, ngf 64, 3 downsamplings, --n_blocks blocks); E: FeatureEncoder(3 -> 16,
+    ngf 16, 4 downsamplings). Both randomly initialised. Reads opt.input_nc, n_blocks.
+    """
+    if opt.input_nc != FACE_SINGLE_INPUT_NC:
+        raise ValueError(f"--use_single_G with --dataset_mode face: the edge2face_single generator takes "
+                         f"{FACE_SINGLE_INPUT_NC} input channels (edges and distance maps), not --input_nc "
+                         f"{opt.input_nc}; drop --no_dist_map, or use --use_real_img")
+    norm_layer = get_norm_layer("instance")
+    net_g = GlobalWithZ(FACE_SINGLE_INPUT_NC, 3, FACE_FEATURE_NC, 64, 3, opt.n_blocks, norm_layer)
+    net_e = FeatureEncoder(3, FACE_FEATURE_NC, 16, 4, norm_layer)
+    net_g.apply(init_weights)
+    net_e.apply(init_weights)
+    return net_g, net_e
+
+
+def face_single_frame_paths(opt: argparse.Namespace) -> tuple[str, str, str]:
+    """`<checkpoints_dir>/edge2face_single/` latest_net_G.pth, latest_net_E.pth and features.npy.
+
+    Reads opt.checkpoints_dir.
+    """
+    folder = os.path.join(opt.checkpoints_dir, _FACE_SINGLE_FOLDER)
+    return (os.path.join(folder, "latest_net_G.pth"), os.path.join(folder, "latest_net_E.pth"),
+            os.path.join(folder, "features.npy"))

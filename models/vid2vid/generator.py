@@ -202,17 +202,23 @@ class Vid2VidGenerator(nn.Module):
 
     @torch.no_grad()
     def start_frames(self, input_A: torch.Tensor, real_B: torch.Tensor | None, use_real_img: bool,
-                     single_frame_G: nn.Module | None) -> list[torch.Tensor]:
+                     single_frame_G: nn.Module | None, inst_A: torch.Tensor | None = None) -> list[torch.Tensor]:
         """The tG-1 frames that start a test sequence, per pyramid level `(1, tG-1, 3, h, w)`.
 
         As the official `generate_first_frame`, in this order: zeros with --no_first_img, the real frames
         with --use_real_img, else the single-image generator (--use_single_G) run on each of the first
-        tG-1 one-hot label frames (without the instance channel).
-        input_A: `(1, tG, C_A, H, W)`; real_B: `(1, tG, 3, H, W)` or None.
+        tG-1 one-hot label frames (without the instance channel); a model with `uses_real_frames` (the face
+        model) also gets each real frame and its part labels `inst_A`.
+        input_A: `(1, tG, C_A, H, W)`; real_B: `(1, tG, 3, H, W)` or None; inst_A: `(1, tG, 1, H, W)` or None.
         """
         template = one_hot(input_A, self.label_nc) if self.label_nc else input_A
         if self.no_first_img or use_real_img:
             frames = self.first_frames(real_B, template)
+        elif getattr(single_frame_G, "uses_real_frames", False):
+            if real_B is None or inst_A is None:
+                raise ValueError("the face first-frame model needs the real frames and their part labels")
+            frames = torch.stack([single_frame_G(template[:, i], real_B[:, i], inst_A[:, i])
+                                  for i in range(self.tG - 1)], dim=1)
         elif single_frame_G is not None:
             frames = torch.stack([single_frame_G(template[:, i]) for i in range(self.tG - 1)], dim=1)
         else:

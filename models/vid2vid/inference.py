@@ -9,6 +9,7 @@ import torch
 
 from models import checkpoints as ckpt
 from models.networks.factory import define_single_frame_generator, single_frame_checkpoint_path
+from models.vid2vid.first_frames import load_face_first_frame_model
 from models.vid2vid.generator import Vid2VidGenerator
 from util.image import input_picture
 from util.state_dicts import load_weights_file
@@ -36,9 +37,12 @@ def load_generator(opt: argparse.Namespace, device: torch.device) -> Vid2VidGene
 
 
 def load_single_frame_generator(opt: argparse.Namespace, device: torch.device) -> torch.nn.Module | None:
-    """The pix2pixHD first-frame generator of --use_single_G, when the first frames need it."""
+    """The first-frame generator of --use_single_G, when the first frames need it: pix2pixHD's for street
+    data, the face model (models/vid2vid/first_frames.py) with --dataset_mode face."""
     if not opt.use_single_G or opt.no_first_img or opt.use_real_img:
         return None
+    if opt.dataset_mode == "face":
+        return load_face_first_frame_model(opt, device)
     net = define_single_frame_generator(opt)
     path = single_frame_checkpoint_path(opt)
     if not os.path.isfile(path):
@@ -61,7 +65,7 @@ class Vid2VidInference:
         self.single_frame_G = load_single_frame_generator(opt, device)
         self.prev_frames: list[torch.Tensor] | None = None
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def next_frame(self, data: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """Generates the newest frame of one test item (a batch of one window).
 
@@ -73,7 +77,7 @@ class Vid2VidInference:
         inst = data["inst"].to(self.device) if "inst" in data else None
         is_first = self.prev_frames is None or bool(data["change_seq"])
         if is_first:
-            self.prev_frames = self.generator.start_frames(A, B, self.opt.use_real_img, self.single_frame_G)
+            self.prev_frames = self.generator.start_frames(A, B, self.opt.use_real_img, self.single_frame_G, inst)
         fake, encoded, self.prev_frames = self.generator.inference(
             A, inst, self.prev_frames, use_raw_only=self.opt.no_first_img and is_first)
         return fake, encoded
