@@ -32,7 +32,7 @@ export PYTHONUNBUFFERED=1
 EXP_DIR="$CHECKPOINTS_DIR/$NAME"
 SAVE_DIR="$RESULTS_DIR/$NAME/test_latest"
 
-# The model, shared by train.py, test.py and evaluate_psnr.py: Cityscapes label ids with instance edges and
+# The model, shared by train.py, test.py and evaluate.py: Cityscapes label ids with instance edges and
 # the foreground (car) branch as in the official street models, at a CPU-sized width and depth.
 MODEL_FLAGS=(--dataroot "$DATAROOT" --name "$NAME" --checkpoints_dir "$CHECKPOINTS_DIR"
              --label_nc 35 --use_instance --fg --loadSize 256
@@ -128,7 +128,7 @@ if [ -f "$PSNR_TABLE" ] && [ "$PSNR_TABLE" -nt "$SAVE_DIR/index.html" ]; then
     echo
     cat "$PSNR_TABLE"
 else
-    "$PY" scripts/evaluate_psnr.py "${MODEL_FLAGS[@]}" "${TEST_FLAGS[@]}" --untrained --copy_frame \
+    "$PY" scripts/evaluate.py "${MODEL_FLAGS[@]}" "${TEST_FLAGS[@]}" --untrained --copy_frame \
         --markdown "$PSNR_TABLE" --json "$SAVE_DIR/psnr.json"
 fi
 step_end "evaluation"

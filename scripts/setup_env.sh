@@ -15,7 +15,7 @@ fi
 PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 "${PIP[@]}" -r requirements.txt
 if [ "${1:-}" = "--test" ]; then
-    "${PIP[@]}" -r requirements-test.txt -r requirements-face.txt
+    "${PIP[@]}" -r requirements-test.txt -r requirements-face.txt -r requirements-eval.txt
     # MediaPipe without its declared dependencies (see requirements-pose.txt), then what it really needs
     "${PIP[@]}" --no-deps mediapipe==0.10.21
     "${PIP[@]}" -r requirements-pose.txt

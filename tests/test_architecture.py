@@ -38,6 +38,7 @@ def imported_modules(path: str) -> set[str]:
     ("models/", {"data", "options", *TRAINING_CODE, "test"}),
     ("data/", {"models", "options", *TRAINING_CODE, "test"}),
     ("test.py", set(TRAINING_CODE)),
+    ("evaluation/", {"data", "options", *TRAINING_CODE, "test"}),
 ])
 def test_imports_flow_one_way(layer, forbidden):
     offenders = {f: sorted(imported_modules(f) & forbidden) for f in python_files() if f.startswith(layer)}
