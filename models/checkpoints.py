@@ -33,10 +33,14 @@ def manifest_path(directory: str, label: str) -> str:
     return os.path.join(directory, f"{label}_checkpoint.json")
 
 
+def cpu_state_dict(network: nn.Module) -> dict:
+    """The network's state_dict with every tensor on the CPU, as the official files hold it."""
+    return {key: value.detach().cpu() for key, value in network.state_dict().items()}
+
+
 def save_network(network: nn.Module, path: str) -> None:
     """Saves the network's state_dict on the CPU, as the official code does (atomically)."""
-    state = {key: value.detach().cpu() for key, value in network.state_dict().items()}
-    atomic_save(state, path)
+    atomic_save(cpu_state_dict(network), path)
 
 
 def read_iter_file(directory: str) -> tuple[int, int]:

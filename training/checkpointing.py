@@ -48,9 +48,8 @@ def save_checkpoint(save_dir: str, label: str, networks: dict[str, nn.Module], t
                     epoch_iter: int) -> None:
     """Writes `<label>_net_<name>.pth` for every network, `<label>_train_state.pth` and the manifest, as one
     set; (epoch, epoch_iter) is where a run resumed from it starts."""
-    objects: dict[str, object] = {
-        ckpt.network_path(save_dir, label, name): {k: v.detach().cpu() for k, v in net.state_dict().items()}
-        for name, net in networks.items()}
+    objects: dict[str, object] = {ckpt.network_path(save_dir, label, name): ckpt.cpu_state_dict(net)
+                                  for name, net in networks.items()}
     objects[ckpt.train_state_path(save_dir, label)] = train_state
     atomic_save_set(objects, ckpt.manifest_path(save_dir, label), {"epoch": epoch, "epoch_iter": epoch_iter})
 
