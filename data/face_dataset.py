@@ -30,9 +30,9 @@ from data.face_frames import (
 )
 from data.face_keypoints import face_crop_box, read_keypoints
 from data.frame_readers import image_size
-from data.image_folder import check_parallel_sequences, sequence_name
+from data.image_folder import check_parallel_sequences
 from data.size_checks import check_frame_size
-from data.windows import SlidingWindowIndex, get_video_params
+from data.windows import SlidingWindowIndex, SlidingWindowReader, get_video_params
 
 
 class FaceDataset(BaseDataset):
@@ -63,7 +63,7 @@ class FaceDataset(BaseDataset):
             check_frame_size(opt, box_size(box), frames[first])
         self.longest_sequence = max(len(frames) for frames in self.A_paths)
         self._sequence_setup: tuple[int, Box, FaceTransforms] | None = None
-        self._cache: tuple[int, int, dict[str, torch.Tensor]] | None = None
+        self.reader = None if self.windows is None else SlidingWindowReader(self.windows, opt.n_frames_G)
 
     @classmethod
     def data_folders(cls, opt: argparse.Namespace) -> list[DataFolder]:
@@ -73,7 +73,7 @@ class FaceDataset(BaseDataset):
         return len(self.A_paths) if self.windows is None else len(self.windows)
 
     def __getitem__(self, index: int) -> dict:
-        return self._training_item(index) if self.windows is None else self._test_item(index, self.windows)
+        return self._training_item(index) if self.windows is None else self._test_item(index)
 
     def _first_window_frame(self, seq: int) -> int:
         """The frame a test sequence's box comes from: its first window's first frame (the official
@@ -101,24 +101,12 @@ class FaceDataset(BaseDataset):
         return {**self._read(seq, frames, box, transforms), "A_path": self.A_paths[seq][frames[-1]],
                 "B_paths": self.B_paths[seq][frames[-1]]}
 
-    def _test_item(self, index: int, windows: SlidingWindowIndex) -> dict:
-        tG = self.opt.n_frames_G
-        seq, first = windows.locate(index)
-        if self._sequence_setup is None or self._sequence_setup[0] != seq:
-            box = self._crop_box(seq, self._first_window_frame(seq))
-            self._sequence_setup = (seq, box, make_face_transforms(self.opt, box_size(box)))
-        _, box, transforms = self._sequence_setup
-        if self._cache is not None and self._cache[:2] == (seq, first - 1):
-            # the previous window less its oldest frame, plus the newest
-            newest = self._read(seq, [first + tG - 1], box, transforms)
-            frames = {key: torch.cat([old[1:], newest[key]]) for key, old in self._cache[2].items()}
-        else:
-            frames = self._read(seq, list(range(first, first + tG)), box, transforms)
-        self._cache = (seq, first, frames)
-        return {
-            **frames,
-            "A_path": self.A_paths[seq][first + tG - 1],
-            "change_seq": index > 0 and windows.locate(index - 1)[0] != seq,
-            "seq_name": sequence_name(self.A_paths[seq], self.dir_A),
-            "frame_index": first + tG - 1,
-        }
+    def _test_item(self, index: int) -> dict:
+        def read(seq: int, frames: list[int]) -> dict[str, torch.Tensor]:
+            if self._sequence_setup is None or self._sequence_setup[0] != seq:
+                box = self._crop_box(seq, self._first_window_frame(seq))
+                self._sequence_setup = (seq, box, make_face_transforms(self.opt, box_size(box)))
+            _, box, transforms = self._sequence_setup
+            return self._read(seq, frames, box, transforms)
+
+        return self.reader.item(index, read, self.A_paths, self.dir_A)

@@ -25,12 +25,12 @@ from PIL import Image
 from data.base_dataset import BaseDataset, DataFolder, check_sequence_lengths, find_sequences
 from data.densepose import densepose_frame
 from data.frame_readers import image_size, read_b_frame
-from data.image_folder import check_parallel_sequences, sequence_name
+from data.image_folder import check_parallel_sequences
 from data.openpose_json import read_openpose_json
 from data.pose_drawing import draw_openpose
 from data.size_checks import check_frame_sizes
 from data.transforms import central_crop, get_img_params, get_transform
-from data.windows import SlidingWindowIndex, get_video_params
+from data.windows import SlidingWindowIndex, SlidingWindowReader, get_video_params
 
 
 class FrameTransforms:
@@ -70,7 +70,7 @@ class PoseDataset(BaseDataset):
         self.sequence_probs = [count / total for count in self.windows_per_sequence]
         self.test_windows = SlidingWindowIndex(lengths, opt.n_frames_G, opt.start_frame) if not opt.isTrain else None
         self._sequence_tf: tuple[int, FrameTransforms] | None = None  # test: (sequence, its transforms)
-        self._cache: tuple[int, int, torch.Tensor, torch.Tensor] | None = None  # test: (seq, first, A, B)
+        self.reader = None if opt.isTrain else SlidingWindowReader(self.test_windows, opt.n_frames_G)
 
     @classmethod
     def data_folders(cls, opt: argparse.Namespace) -> list[DataFolder]:
@@ -110,23 +110,10 @@ class PoseDataset(BaseDataset):
 
     def _test_item(self, index: int) -> dict:
         """The tG-frame window of item `index`; consecutive items read only their newest frame."""
-        tG = self.opt.n_frames_G
-        seq, first = self.test_windows.locate(index)
-        tf = self._test_transforms(seq)
-        if self._cache is not None and self._cache[:2] == (seq, first - 1):
-            new_A, new_B = self._read_frames(seq, [first + tG - 1], tf)
-            A, B = torch.cat([self._cache[2][1:], new_A]), torch.cat([self._cache[3][1:], new_B])
-        else:
-            A, B = self._read_frames(seq, list(range(first, first + tG)), tf)
-        self._cache = (seq, first, A, B)
-        return {
-            "A": A,
-            "B": B,
-            "A_path": self.img_paths[seq][first + tG - 1],
-            "change_seq": index > 0 and self.test_windows.locate(index - 1)[0] != seq,
-            "seq_name": sequence_name(self.img_paths[seq], self.dir_img),
-            "frame_index": first + tG - 1,
-        }
+        def read(seq: int, frames: list[int]) -> dict[str, torch.Tensor]:
+            return dict(zip(("A", "B"), self._read_frames(seq, frames, self._test_transforms(seq))))
+
+        return self.reader.item(index, read, self.img_paths, self.dir_img)
 
     def _test_transforms(self, seq: int) -> FrameTransforms:
         """Transforms from frame 0 of `seq`, made once per sequence so that all its windows agree."""

@@ -24,9 +24,9 @@ from data.frame_readers import (
     read_a_frame,
     read_b_frame,
 )
-from data.image_folder import check_parallel_sequences, sequence_name
+from data.image_folder import check_parallel_sequences
 from data.size_checks import check_frame_sizes
-from data.windows import SlidingWindowIndex
+from data.windows import SlidingWindowIndex, SlidingWindowReader
 
 
 class TestDataset(BaseDataset):
@@ -56,7 +56,7 @@ class TestDataset(BaseDataset):
         self.windows = SlidingWindowIndex([len(frames) for frames in self.A_paths], opt.n_frames_G,
                                           opt.start_frame)
         self._transforms: tuple[int, Callable, Callable] | None = None  # (sequence, image_tf, ids_tf)
-        self._cache: tuple[int, int, dict[str, torch.Tensor]] | None = None  # (sequence, first frame, frames)
+        self.reader = SlidingWindowReader(self.windows, opt.n_frames_G)
 
     @classmethod
     def data_folders(cls, opt: argparse.Namespace) -> list[DataFolder]:
@@ -71,23 +71,10 @@ class TestDataset(BaseDataset):
         return len(self.windows)
 
     def __getitem__(self, index: int) -> dict:
-        tG = self.opt.n_frames_G
-        seq, first = self.windows.locate(index)
-        image_tf, ids_tf = self._sequence_transforms(seq)
-        if self._cache is not None and self._cache[:2] == (seq, first - 1):
-            # The previous window minus its oldest frame, plus the newest.
-            newest = self._read_frames(seq, [first + tG - 1], image_tf, ids_tf)
-            frames = {key: torch.cat([old[1:], newest[key]]) for key, old in self._cache[2].items()}
-        else:
-            frames = self._read_frames(seq, list(range(first, first + tG)), image_tf, ids_tf)
-        self._cache = (seq, first, frames)
-        return {
-            **frames,
-            "A_path": self.A_paths[seq][first + tG - 1],
-            "change_seq": index > 0 and self.windows.locate(index - 1)[0] != seq,
-            "seq_name": sequence_name(self.A_paths[seq], self.dir_A),
-            "frame_index": first + tG - 1,
-        }
+        def read(seq: int, frames: list[int]) -> dict[str, torch.Tensor]:
+            return self._read_frames(seq, frames, *self._sequence_transforms(seq))
+
+        return self.reader.item(index, read, self.A_paths, self.dir_A)
 
     def _sequence_transforms(self, seq: int) -> tuple[Callable, Callable]:
         """Transforms from frame 0 of `seq`, drawn once per sequence so that all its windows agree.

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import bisect
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+import torch
 
+from data.image_folder import sequence_name
 from util.runtime import generator_gpu_count
 
 
@@ -90,3 +93,36 @@ class SlidingWindowIndex:
         seq = bisect.bisect_right(self.ends, index)
         before = self.ends[seq - 1] if seq else 0
         return seq, self.first_window[seq] + index - before
+
+
+class SlidingWindowReader:
+    """Reads the test windows of a `SlidingWindowIndex` in any order; consecutive windows of a sequence read
+    only their newest frame (the previous window minus its oldest frame, plus the newest).
+
+    `read(seq, frame_indices)` returns {'A': (n, ...), ...}, time first, for the given frames of `seq`.
+    """
+
+    def __init__(self, windows: SlidingWindowIndex, window: int) -> None:
+        self.windows = windows
+        self.window = window
+        self._cache: tuple[int, int, dict[str, torch.Tensor]] | None = None  # (sequence, first frame, frames)
+
+    def item(self, index: int, read: Callable[[int, list[int]], dict[str, torch.Tensor]],
+             paths: list[list[str]], folder: str) -> dict:
+        """Test item `index`: the window's frames plus 'A_path' (newest frame, from `paths`), 'change_seq'
+        (first item of every sequence but the first), 'seq_name' (relative to `folder`) and 'frame_index'."""
+        seq, first = self.windows.locate(index)
+        newest = first + self.window - 1
+        if self._cache is not None and self._cache[:2] == (seq, first - 1):
+            added = read(seq, [newest])
+            frames = {key: torch.cat([old[1:], added[key]]) for key, old in self._cache[2].items()}
+        else:
+            frames = read(seq, list(range(first, newest + 1)))
+        self._cache = (seq, first, frames)
+        return {
+            **frames,
+            "A_path": paths[seq][newest],
+            "change_seq": index > 0 and self.windows.locate(index - 1)[0] != seq,
+            "seq_name": sequence_name(paths[seq], folder),
+            "frame_index": newest,
+        }
