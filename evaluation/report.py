@@ -6,10 +6,13 @@ import json
 import math
 import os
 
-# key, column title, format; in table order. Lower is better for all but PSNR and SSIM.
+# key, column title, format; in table order. Lower is better for all but PSNR and SSIM (the SSIM of each
+# sequence's first and last scoring.DRIFT_WINDOW frames shows drift).
 COLUMNS = (
     ("psnr", "PSNR (dB) ↑", "{:.2f}"),
     ("ssim", "SSIM ↑", "{:.3f}"),
+    ("ssim_first", "SSIM first 10 ↑", "{:.3f}"),
+    ("ssim_last", "SSIM last 10 ↑", "{:.3f}"),
     ("lpips", "LPIPS ↓", "{:.3f}"),
     ("warp", "warp error ↓", "{:.4f}"),
     ("warp_floor", "warp error of GT", "{:.4f}"),

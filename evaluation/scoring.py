@@ -27,6 +27,9 @@ from models.flow.estimator import create_flow_estimator
 METRICS = ("psnr", "ssim", "warp", "tof", "lpips", "tlp", "fid", "fvd")
 # what needs no weights file: the default
 DEFAULT_METRICS = ("psnr", "ssim", "warp", "tof")
+# drift: SSIM over the first and over the last this many frames of each sequence (overlapping windows for
+# sequences shorter than twice this)
+DRIFT_WINDOW = 10
 
 
 def parse_metrics(text: str) -> list[str]:
@@ -71,6 +74,8 @@ class _RunTotals:
     frames: int = 0
 
     def add(self, seq: Sequence, values: dict[str, list[float]], features: tuple | None) -> None:
+        if "ssim" in values:
+            values = values | {"ssim_first": values["ssim"][:DRIFT_WINDOW], "ssim_last": values["ssim"][-DRIFT_WINDOW:]}
         self.per_sequence[seq.name] = {"frames": len(seq.stems), **{k: _mean(v) for k, v in values.items()}}
         for key, value in values.items():
             self.pooled.setdefault(key, []).extend(value)

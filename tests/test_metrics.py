@@ -15,7 +15,7 @@ from PIL import Image
 
 from evaluation import flow_metrics, frames, fvd, perceptual, psnr_ssim, weights
 from evaluation.fid import fid_from_features
-from evaluation.scoring import parse_metrics
+from evaluation.scoring import DRIFT_WINDOW, Scorer, Settings, parse_metrics
 from models.flow.estimator import DISEstimator
 
 
@@ -58,6 +58,26 @@ def test_ssim_identical_and_flat_frames():
     a, b, c1 = 100.0, 110.0, (0.01 * 255) ** 2
     flat_a, flat_b = np.full((32, 64, 3), 100, np.uint8), np.full((32, 64, 3), 110, np.uint8)
     assert psnr_ssim.ssim(flat_a, flat_b) == pytest.approx((2 * a * b + c1) / (a * a + b * b + c1), abs=1e-9)
+
+
+
+def test_drift_columns_are_the_ssim_of_the_first_and_last_frames(tmp_path):
+    """A result that is exact for its first frames and then fills with noise: SSIM first 10 = 1, SSIM last 10
+    the mean of the per-frame SSIM of the last 10 frames, computed here frame by frame."""
+    truth = moving_texture(24)
+    noise = np.random.RandomState(1).randint(0, 256, truth.shape).astype(np.uint8)
+    alpha = np.clip((np.arange(24) - 11) / 12, 0, 1)[:, None, None, None]
+    result = np.round((1 - alpha) * truth + alpha * noise).astype(np.uint8)
+    write_video(str(tmp_path / "res" / "s"), result)
+    write_video(str(tmp_path / "gt" / "s"), truth)
+    stems = tuple(f"{t:04d}" for t in range(24))
+    seq = frames.Sequence("s", stems, tuple(str(tmp_path / "res" / "s" / f"{s}.png") for s in stems),
+                          tuple(str(tmp_path / "gt" / "s" / f"{s}.png") for s in stems))
+    row = Scorer(Settings(["ssim"], torch.device("cpu"))).score_runs([("r", [seq])])[0]
+    assert row["ssim_first"] == pytest.approx(1.0)
+    expected_last = np.mean([psnr_ssim.ssim(result[t], truth[t]) for t in range(14, 24)])
+    assert row["ssim_last"] == pytest.approx(expected_last, rel=1e-9)
+    assert row["ssim_last"] < 0.5 and DRIFT_WINDOW == 10
 
 
 # ---- frames matched by name -------------------------------------------------------------------------------
