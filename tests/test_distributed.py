@@ -20,6 +20,18 @@ from training.distributed import CHECKSUM_ENV, gpu_of_local_rank
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.fixture(scope="module")
+def uneven_root(street_root, tmp_path_factory) -> str:
+    """The tiny street data with its second training video cut to 4 frames: 1 chunk instead of 2, and no group
+    for the first temporal D, so that the process training it sits out the other's second chunk."""
+    root = str(tmp_path_factory.mktemp("uneven"))
+    shutil.copytree(street_root, root, dirs_exist_ok=True)
+    for folder in ("train_A", "train_B", "train_inst"):
+        for frame in sorted(os.listdir(os.path.join(root, folder, "seq_001")))[4:]:
+            os.remove(os.path.join(root, folder, "seq_001", frame))
+    return root
+
+
 def torchrun(n_procs: int, args: list[str], checksums: str | None = None) -> subprocess.CompletedProcess:
     """`torchrun --standalone --nproc_per_node n_procs train.py args` from the repository root."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -75,14 +87,15 @@ def test_more_processes_than_videos_is_one_clear_error(street_root, tmp_path):
     assert not os.path.exists(tmp_path / "three" / "opt.txt")
 
 
-def test_two_processes_train_in_step_and_rank_0_writes_a_single_run_files(street_root, tmp_path):
+def test_two_processes_train_in_step_and_rank_0_writes_a_single_run_files(uneven_root, tmp_path):
     single = str(tmp_path / "single")
-    train.main(tiny_train_args(street_root, single, "run", "--niter", "2"))
+    train.main(tiny_train_args(uneven_root, single, "run", "--niter", "2"))
     ddp, sums = str(tmp_path / "ddp"), str(tmp_path / "sums")
-    result = torchrun(2, tiny_train_args(street_root, ddp, "run", "--niter", "2"), sums)
+    result = torchrun(2, tiny_train_args(uneven_root, ddp, "run", "--niter", "2"), sums)
     assert result.returncode == 0, result.stderr[-3000:]
 
-    # both processes hold the same networks after each of the 2 iterations (one video each per epoch)
+    # both processes hold the same networks after each of the 2 iterations (one video each per epoch), though
+    # the second process has no chunk for the last steps of G, D and D_T0
     blocks = iteration_checksums(sums, 0)
     assert len(blocks) == 2 and blocks == iteration_checksums(sums, 1)
     nets = [dict(line.split() for line in block.splitlines()) for block in blocks]
@@ -110,7 +123,7 @@ def test_two_processes_train_in_step_and_rank_0_writes_a_single_run_files(street
     for name in os.listdir(exp_ddp):
         if name.startswith("1_"):
             shutil.copy(os.path.join(exp_ddp, name), os.path.join(resumed, "run", name))
-    result = torchrun(2, tiny_train_args(street_root, resumed, "run", "--niter", "2", "--continue_train",
+    result = torchrun(2, tiny_train_args(uneven_root, resumed, "run", "--niter", "2", "--continue_train",
                                          "--which_epoch", "1"), resumed_sums)
     assert result.returncode == 0, result.stderr[-3000:]
     assert iteration_checksums(resumed_sums, 0) == iteration_checksums(resumed_sums, 1) == blocks[1:]
