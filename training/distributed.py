@@ -135,16 +135,16 @@ class Distributed:
     def rank_train_state(self, train_state: dict, sampler) -> tuple[dict, list[str]]:
         """The saved train state as this process resumes it: its own random state and the run's shared
         seed; returns it and messages for the log."""
-        saved = train_state.get("distributed")
-        if not self.active or saved is None:
+        if not self.active:
             return train_state, []
+        saved = train_state.get("distributed", {"world_size": 1, "seed": self.seed, "rngs": []})
         self.seed = saved["seed"]
         sampler.shard = self.shard
         if len(saved["rngs"]) != self.world_size:  # another world size, or saved before the first iteration
             # the rest of the epoch is split anew; each process keeps the random state seeded in `start`
             return ({**train_state, "rng": rng_state()},
-                    [f"resuming a run of {saved['world_size']} processes with {self.world_size}: their random states "
-                     "are seeded afresh"])
+                    [f"resuming a run of {saved['world_size']} process(es) with {self.world_size}: their random "
+                     "states are seeded afresh"])
         return {**train_state, "rng": saved["rngs"][self.rank]}, []
 
     def train_state(self) -> dict:
