@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from options.train_options import TrainOptions
 from training.trainer import Trainer
 from util.cli import run_main
@@ -9,7 +11,8 @@ from util.cli import run_main
 
 def main(args: list[str] | None = None) -> None:
     # opt.txt is written by the Trainer once the inputs are checked, so a bad command overwrites nothing
-    opt = TrainOptions().parse(args, save=False)
+    # in a torchrun launch, rank 0 alone prints the options
+    opt = TrainOptions().parse(args, save=False, quiet=int(os.environ.get("RANK", "0")) > 0)
     Trainer(opt).train()
 
 

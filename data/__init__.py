@@ -13,7 +13,7 @@ from pathlib import Path
 import torch.utils.data
 
 from data.base_dataset import BaseDataset
-from data.sampling import ResumableSampler, SkipUnreadable, collate_readable
+from data.sampling import ResumableSampler, Shard, ShardedResumableSampler, SkipUnreadable, collate_readable
 
 _DATA_DIR = Path(__file__).resolve().parent
 
@@ -47,22 +47,26 @@ def create_dataset(opt: argparse.Namespace) -> BaseDataset:
     return find_dataset_class(opt.dataset_mode)(opt)
 
 
-def create_dataloader(opt: argparse.Namespace) -> torch.utils.data.DataLoader:
+def create_dataloader(opt: argparse.Namespace, shard: Shard | None = None) -> torch.utils.data.DataLoader:
     """A DataLoader over `create_dataset(opt)`; the dataset stays reachable as `loader.dataset`.
 
     Batches hold videos as (B, T, C, H, W). Workers are not persistent, so a change made through
     `loader.dataset.set_sequence_length` reaches them at the next epoch. For training, the order of each
     epoch comes from a `ResumableSampler` (`loader.sampler`), and an unreadable item becomes a note in the
-    batch's 'unreadable' list instead of an error (data/sampling.py).
+    batch's 'unreadable' list instead of an error (data/sampling.py). With a `shard` (a distributed run), the
+    process takes its share of every epoch's order (`ShardedResumableSampler`).
     """
     dataset = create_dataset(opt)
     if not opt.isTrain:
         return torch.utils.data.DataLoader(dataset, batch_size=opt.batchSize, shuffle=not opt.serial_batches,
                                            num_workers=int(opt.nThreads), drop_last=False)
+    shuffle = not opt.serial_batches
+    sampler = (ResumableSampler(len(dataset), shuffle) if shard is None
+               else ShardedResumableSampler(len(dataset), shuffle, shard))
     loader = torch.utils.data.DataLoader(
         SkipUnreadable(dataset),
         batch_size=opt.batchSize,
-        sampler=ResumableSampler(len(dataset), shuffle=not opt.serial_batches),
+        sampler=sampler,
         num_workers=int(opt.nThreads),
         collate_fn=collate_readable,
         drop_last=False,

@@ -3,8 +3,11 @@ and items that cannot be read passed on as a note instead of ending the run."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from typing import NamedTuple
 
+import torch
 import torch.utils.data
 from torch.utils.data import RandomSampler, SequentialSampler
 from torch.utils.data.dataloader import default_collate
@@ -23,6 +26,7 @@ class ResumableSampler(torch.utils.data.Sampler[int]):
         self.base = RandomSampler(range(n_items)) if shuffle else SequentialSampler(range(n_items))
         self.order: list[int] = []
         self._pending: tuple[list[int], int] | None = None
+        self.epoch = 1
 
     def __len__(self) -> int:
         return len(self.base)
@@ -32,8 +36,20 @@ class ResumableSampler(torch.utils.data.Sampler[int]):
             self.order, start = self._pending
             self._pending = None
         else:
-            self.order, start = list(self.base), 0
-        return iter(self.order[start:])
+            self.order, start = self.new_order(), 0
+        return iter(self.share(self.order[start:]))
+
+    def new_order(self) -> list[int]:
+        """The item order of a new epoch."""
+        return list(self.base)
+
+    def share(self, items: list[int]) -> list[int]:
+        """What this process takes of the epoch's items not used yet: all of them."""
+        return items
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch the next iteration belongs to (only a sharded order depends on it)."""
+        self.epoch = epoch
 
     def state_dict(self, position: int) -> dict:
         """This epoch's order and how many of its items were used."""
@@ -42,6 +58,45 @@ class ResumableSampler(torch.utils.data.Sampler[int]):
     def load_state_dict(self, state: dict) -> None:
         """The next epoch iterated continues the saved one at its position."""
         self._pending = (list(state["order"]), int(state["position"]))
+
+
+class Shard(NamedTuple):
+    """One of `world_size` processes training together (a torchrun launch): its `rank` and the `seed` that
+    every process draws the epochs' orders from."""
+
+    rank: int
+    world_size: int
+    seed: int
+
+
+class ShardedResumableSampler(ResumableSampler):
+    """The item order of a distributed run: every process draws the same order of epoch e (a permutation
+    from `shard.seed + e`, or 0..n-1 without shuffling) and takes every `world_size`-th of the items not
+    used yet, from its rank on; the items are first padded to a multiple of `world_size` by repeating the
+    first ones, so that every process gets as many.
+
+    After k items per process, the processes together have used the first k * world_size items of the
+    order, so `state_dict(position)` with position = items used by all processes resumes in the middle of
+    an epoch, with any number of processes.
+    """
+
+    def __init__(self, n_items: int, shuffle: bool, shard: Shard) -> None:
+        super().__init__(n_items, shuffle)
+        self.n_items, self.shuffle, self.shard = n_items, shuffle, shard
+
+    def __len__(self) -> int:
+        return math.ceil(self.n_items / self.shard.world_size)
+
+    def new_order(self) -> list[int]:
+        if not self.shuffle:
+            return list(range(self.n_items))
+        generator = torch.Generator().manual_seed(self.shard.seed + self.epoch)
+        return torch.randperm(self.n_items, generator=generator).tolist()
+
+    def share(self, items: list[int]) -> list[int]:
+        world = self.shard.world_size
+        padded = items + (items * world)[: -len(items) % world]
+        return padded[self.shard.rank :: world]
 
 
 class SkipUnreadable(torch.utils.data.Dataset):

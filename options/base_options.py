@@ -92,7 +92,8 @@ class BaseOptions:
         p.add_argument("--load_pretrain", type=str, default="", help="folder to load networks from")
         p.add_argument("--debug", action="store_true", help="display and print every step, one worker")
         p.add_argument("--fp16", action="store_true", default=False, help="mixed precision (not implemented yet)")
-        p.add_argument("--local_rank", type=int, default=0, help="unused")
+        p.add_argument("--local_rank", "--local-rank", type=int, default=0,
+                       help="accepted from torch.distributed.launch; the process's GPU comes from LOCAL_RANK")
         # added by this project
         p.add_argument("--flownet", type=str, default="flownet2", choices=["flownet2", "dis"],
                        help="reference-flow estimator: flownet2 (official) or dis (OpenCV DIS, no weights)")
@@ -137,7 +138,8 @@ class BaseOptions:
     @staticmethod
     def _warn_unimplemented(opt: argparse.Namespace) -> None:
         """Multi-GPU and fp16 parse but are not implemented yet: say so and run on one device in fp32."""
-        if len(opt.gpu_ids) > 1:
+        # a torchrun launch gives each process one of the listed GPUs (training/distributed.py)
+        if len(opt.gpu_ids) > 1 and "LOCAL_RANK" not in os.environ:
             warnings.warn(f"--gpu_ids {opt.gpu_ids}: multi-GPU training is not implemented yet; "
                           f"using GPU {opt.gpu_ids[0]} only", stacklevel=3)
             opt.gpu_ids = opt.gpu_ids[:1]

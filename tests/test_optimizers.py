@@ -10,7 +10,7 @@ import torch.nn as nn
 from options.train_options import TrainOptions
 from training.optimizers import build_generator_optimizer, build_optimizers, set_learning_rate
 from training.schedule import TrainingSchedule
-from training.trainer import step
+from training.trainer import backward
 
 
 def parse(*flags: str):
@@ -81,11 +81,13 @@ def test_decay_sets_g_and_d_but_not_the_temporal_ds():
     assert [settings(optimizers[n])[0] for n in ("G", "D", "D_T0", "D_T1")] == [0.0004, 0.0004, 0.001, 0.001]
 
 
-def test_step_zeroes_gradients_so_adam_keeps_moving_an_idle_parameter():
+def test_backward_zeroes_gradients_so_adam_keeps_moving_an_idle_parameter():
     used, idle = nn.Parameter(torch.ones(1)), nn.Parameter(torch.ones(1))
     optimizer = torch.optim.Adam([used, idle], lr=0.1)
-    step(optimizer, (used * idle).sum())
+    backward(optimizer, (used * idle).sum())
+    optimizer.step()
     before = idle.detach().clone()
-    step(optimizer, used.sum() * 2)  # idle gets no gradient now: a zero one, so Adam's momentum moves it
+    backward(optimizer, used.sum() * 2)  # idle gets no gradient now: a zero one, so Adam's momentum moves it
+    optimizer.step()
     assert idle.grad is not None and idle.grad.item() == 0
     assert not torch.equal(idle.detach(), before)

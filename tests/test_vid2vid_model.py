@@ -9,7 +9,7 @@ import torch
 from models import create_training_model
 from options.train_options import TrainOptions
 from tests.conftest import TINY_MODEL
-from training.trainer import step
+from training.trainer import backward
 
 L, N_CHUNKS, TG = 2, 4, 3
 
@@ -78,13 +78,13 @@ def test_each_step_reaches_only_its_network_with_the_official_gradients():
     optimizers = {name: torch.optim.SGD(nets, lr=0.0) for name, nets in
                   (("G", model.G.parameters()), ("D", model.D.netD.parameters()),
                    ("D_T0", model.D.netD_T0.parameters()))}
-    step(optimizers["G"], model.generator_total(losses.generator))
+    backward(optimizers["G"], model.generator_total(losses.generator))
     assert all(p.grad is None for p in model.D.parameters())
     g_grads = [p.grad.clone() for p in model.G.parameters() if p.grad is not None]
     assert g_grads and any(g.abs().sum() > 0 for g in g_grads)
 
-    step(optimizers["D"], model.discriminator_total(losses.discriminator))
-    step(optimizers["D_T0"], model.temporal_discriminator_total(losses.temporal[0], 0))
+    backward(optimizers["D"], model.discriminator_total(losses.discriminator))
+    backward(optimizers["D_T0"], model.temporal_discriminator_total(losses.temporal[0], 0))
     assert all(torch.equal(p.grad, g) for p, g in zip([p for p in model.G.parameters() if p.grad is not None],
                                                       g_grads))
     assert all(p.grad is not None for p in model.D.netD_T0.parameters())

@@ -25,6 +25,7 @@ from models import checkpoints as ckpt
 from models import create_training_model
 from options.base_options import write_options
 from training import checkpointing
+from training.distributed import Distributed, QuietVisualizer
 from training.guards import NonFiniteGuard, TrainingStopped, UnreadableItems, non_finite
 from training.interrupts import StopRequests
 from training.optimizers import build_generator_optimizer, build_optimizers, set_learning_rate
@@ -33,8 +34,8 @@ from util.runtime import generator_gpu_count, rng_state, seed_everything, select
 from util.visualizer import Visualizer
 
 
-def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    """zero_grad, backward into the optimizer's own parameters only, step.
+def backward(optimizer: torch.optim.Optimizer, loss: torch.Tensor | None) -> None:
+    """zero_grad, then backward into the optimizer's own parameters only (no backward for a None loss).
 
     The losses of all networks share their discriminator forwards (models/vid2vid/losses.py), so each
     backward is restricted to the parameters this optimizer updates, and keeps the graph for the next
@@ -42,9 +43,12 @@ def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     that got no gradient this step (e.g. the face D on a chunk without a face).
     """
     optimizer.zero_grad(set_to_none=False)
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    loss.backward(inputs=params, retain_graph=True)
-    optimizer.step()
+    if loss is not None:
+        loss.backward(inputs=parameters(optimizer), retain_graph=True)
+
+
+def parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
+    return [p for group in optimizer.param_groups for p in group["params"]]
 
 
 def check_data_or_stop(opt: argparse.Namespace) -> None:
@@ -63,6 +67,7 @@ class Trainer:
 
     def __init__(self, opt: argparse.Namespace):
         self.opt = opt
+        self.dist = Distributed(opt)  # a torchrun launch: this process's GPU, rank and process group
         self.device = select_device(opt.gpu_ids)
         self.save_dir = os.path.join(opt.checkpoints_dir, opt.name)
         if opt.seed is not None:
@@ -72,17 +77,19 @@ class Trainer:
 
         # everything that can fail on bad input is checked before anything is trained or saved
         if not opt.skip_data_check:
-            check_data_or_stop(opt)
-        self.loader = create_dataloader(opt)
+            self.dist.main_checks(check_data_or_stop, opt)
+        self.loader = create_dataloader(opt, self.dist.shard)
         self.dataset = self.loader.dataset
+        self.dist.check_work(int(min(len(self.dataset), opt.max_dataset_size)), opt.batchSize)
         self.model = create_training_model(opt).to(self.device)
         self.networks = self.model.networks()
+        self.dist.start(self.networks)
         self.schedule = TrainingSchedule(opt, self.dataset.longest_sequence)
         messages = self.load_start_point()
-        checkpointing.remove_stale_temporaries(self.save_dir)
-
-        write_options(opt)
-        self.visualizer = Visualizer(opt)
+        if self.dist.is_main:  # only rank 0 writes
+            checkpointing.remove_stale_temporaries(self.save_dir)
+            write_options(opt)
+        self.visualizer = Visualizer(opt) if self.dist.is_main else QuietVisualizer()
         for message in messages:
             self.visualizer.log(message)
         self.non_finite = NonFiniteGuard(opt.max_nan_steps)
@@ -103,6 +110,9 @@ class Trainer:
                                          f"(checkpoint '{point.label}')"]
         elif opt.load_pretrain:
             messages = checkpointing.load_pretrained(opt, self.networks)
+        if train_state is not None:
+            train_state, notes = self.dist.rank_train_state(train_state, self.loader.sampler)
+            messages += notes
         events = ScheduleEvents()
         if train_state is not None:
             self.schedule.load_state_dict(train_state["schedule"])
@@ -144,12 +154,17 @@ class Trainer:
     def save(self, label: str, epoch: int, epoch_iter: int) -> None:
         """Writes checkpoint `label` as one set, resuming at (epoch, epoch_iter); for `latest`, iter.txt too.
 
-        A failed write (e.g. a full disk) leaves the previous checkpoint whole and stops training.
+        A failed write (e.g. a full disk) leaves the previous checkpoint whole and stops training. Only rank 0
+        of a distributed run writes.
         """
+        if not self.dist.is_main:
+            return
         train_state = {"optimizers": {name: o.state_dict() for name, o in self.optimizers.items()},
                        "schedule": self.schedule.state_dict(), "rng": rng_state()}
         if epoch_iter:  # mid-epoch: the rest of this epoch's item order
             train_state["sampler"] = self.loader.sampler.state_dict(epoch_iter)
+        if self.dist.active:
+            train_state["distributed"] = self.dist.train_state()
         try:
             checkpointing.save_checkpoint(self.save_dir, label, self.networks, train_state, epoch, epoch_iter)
             if label == "latest":
@@ -160,49 +175,70 @@ class Trainer:
         self.last_save = time.time()
 
     # ---- one video --------------------------------------------------------------------------------
-    def step_if_finite(self, name: str, total: torch.Tensor, losses: dict[str, torch.Tensor]) -> list[str]:
-        """Steps optimizer `name` on `total` unless it or one of its terms is non-finite; returns the
-        non-finite names (the total is `loss_<name>`)."""
-        bad = non_finite({**losses, f"loss_{name}": total})
-        if not bad:
-            step(self.optimizers[name], total)
+    def step_if_finite(self, name: str, total: torch.Tensor | None, losses: dict[str, torch.Tensor]) -> list[str]:
+        """Steps optimizer `name` on `total` unless it or one of its terms is non-finite (on any process of a
+        distributed run, whose gradients are averaged first); returns the non-finite names (the total is
+        `loss_<name>`). total None: nothing for this optimizer here (it is not stepped unless another
+        process has something)."""
+        bad = [] if total is None else non_finite({**losses, f"loss_{name}": total})
+        optimizer = self.optimizers[name]
+        backward(optimizer, None if bad else total)
+        bad, update = self.dist.average_gradients(parameters(optimizer), total is not None and not bad, bad)
+        if update:
+            optimizer.step()
         return bad
 
     def train_chunk(self, chunk, where: str) -> dict[str, torch.Tensor]:
-        """One G step, one D step and one step per active D_T, in this order (official); returns the losses."""
-        model = self.model
-        losses = model.chunk_losses(chunk)
-        bad = self.step_if_finite("G", model.generator_total(losses.generator), losses.generator)
-        bad += self.step_if_finite("D", model.discriminator_total(losses.discriminator), losses.discriminator)
-        terms = {**losses.generator, **losses.discriminator}
-        for scale, dt_losses in losses.temporal.items():
-            total = model.temporal_discriminator_total(dt_losses, scale)
-            bad += self.step_if_finite(f"D_T{scale}", total, dt_losses)
-            terms.update(dt_losses)
+        """One G step, one D step and one step per active D_T, in this order (official); returns the losses.
+        chunk None: this process has no chunk left but others have (distributed); it takes part in their steps."""
+        model, terms = self.model, {}
+        totals: dict[str, tuple] = dict.fromkeys(self.optimizers, (None, {}))  # name -> (total, its terms)
+        if chunk is not None:
+            losses = model.chunk_losses(chunk)
+            totals["G"] = (model.generator_total(losses.generator), losses.generator)
+            totals["D"] = (model.discriminator_total(losses.discriminator), losses.discriminator)
+            for scale, dt_losses in losses.temporal.items():
+                totals[f"D_T{scale}"] = (model.temporal_discriminator_total(dt_losses, scale), dt_losses)
+            terms = {**losses.generator, **losses.discriminator}
+            for dt_losses in losses.temporal.values():
+                terms.update(dt_losses)
+        bad = []
+        for name, (total, name_losses) in totals.items():
+            bad += self.step_if_finite(name, total, name_losses)
         warning = self.non_finite.chunk_done(bad, where)
         if warning:
             self.visualizer.log(warning)
         return terms
 
-    def train_video(self, data: dict, where: str = "") -> tuple[dict[str, float], dict]:
-        """Runs every chunk of one batch of videos; returns the last chunk's losses and display images."""
+    def train_video(self, data: dict, where: str = "") -> tuple[dict[str, float], dict | None]:
+        """Runs every chunk of one batch of videos; returns the last chunk's losses and display images.
+
+        A process of a distributed run goes on taking part in the others' steps once its own chunks are done,
+        or for a batch without a readable item (it then returns {} and None).
+        """
         opt, tG, model = self.opt, self.opt.n_frames_G, self.model
-        A, B = data["A"].to(self.device), data["B"].to(self.device)
-        inst = data["inst"].to(self.device) if "inst" in data else None
-        n_loaded = B.shape[1]
-        # the chunking the dataset used for its window, from the same function
-        L = frames_per_chunk(n_loaded - tG + 1, opt.max_frames_per_gpu,
-                             generator_gpu_count(opt.n_gpus_gen, opt.batchSize))
-        video = model.new_video()
-        for i in range(0, n_loaded - (L + tG - 1) + 1, L):
-            window = slice(i, i + L + tG - 1)
+        starts = range(0)
+        if "A" in data:
+            A, B = data["A"].to(self.device), data["B"].to(self.device)
+            inst = data["inst"].to(self.device) if "inst" in data else None
+            n_loaded = B.shape[1]
+            # the chunking the dataset used for its window, from the same function
+            L = frames_per_chunk(n_loaded - tG + 1, opt.max_frames_per_gpu,
+                                 generator_gpu_count(opt.n_gpus_gen, opt.batchSize))
+            starts = range(0, n_loaded - (L + tG - 1) + 1, L)
+        video, losses, display = model.new_video(), {}, None
+        for k in range(self.dist.most(len(starts))):
+            if k >= len(starts):
+                self.train_chunk(None, where)
+                continue
+            window = slice(starts[k], starts[k] + L + tG - 1)
             chunk = model.generate_chunk(A[:, window], B[:, window], None if inst is None else inst[:, window],
                                          video, self.schedule.n_frames_bp, self.schedule.train_all_scales)
-            if i == 0:
+            if k == 0:
                 fake_first = chunk.generated.fake_B[0, 0].detach()
-            losses = self.train_chunk(chunk, f"{where} chunk {i // L}")
-        errors = {name: value.item() for name, value in losses.items()}
-        return errors, {"chunk": chunk, "fake_first": fake_first}
+            losses = self.train_chunk(chunk, f"{where} chunk {k}")
+            display = {"chunk": chunk, "fake_first": fake_first}
+        return {name: value.item() for name, value in losses.items()}, display
 
     # ---- the loop -------------------------------------------------------------------------------
     def train(self) -> None:
@@ -220,6 +256,7 @@ class Trainer:
                 raise
             finally:
                 self.visualizer.close()
+        self.dist.close()
         if signals.signal_name:
             self.stop(f"stopped by {signals.signal_name}", save=True)
             raise SystemExit(128 + signals.signal_number)
@@ -244,33 +281,38 @@ class Trainer:
         # the official loop ends an epoch after --max_dataset_size items (a new random subset each epoch
         # when shuffling); the dataset keeps every sequence
         dataset_size = int(min(len(self.dataset), opt.max_dataset_size))
-        print_freq = math.lcm(opt.print_freq, opt.batchSize)
+        step_items = opt.batchSize * self.dist.world_size  # items of one step of all processes
+        print_freq = math.lcm(opt.print_freq, step_items)
         total_steps = ((self.start_epoch - 1) * dataset_size + self.epoch_iter) // print_freq * print_freq
         epoch_iter = self.epoch_iter
         n_epochs = opt.niter + opt.niter_decay
         for epoch in range(self.start_epoch, n_epochs + 1):
             epoch_start = time.time()
+            self.loader.sampler.set_epoch(epoch)
             items = iter(self.loader)
             if self.rng_after_iterator is not None:
                 set_rng_state(self.rng_after_iterator)
                 self.rng_after_iterator = None
             progress = tqdm(items, desc=f"epoch {epoch}/{n_epochs}", leave=False, dynamic_ncols=True,
-                            total=math.ceil((dataset_size - epoch_iter) / opt.batchSize))
+                            total=math.ceil((dataset_size - epoch_iter) / step_items), disable=not self.dist.is_main)
             for data in progress:
-                if "unreadable" in data:
-                    for warning in self.unreadable.record(data["unreadable"]):
-                        self.visualizer.log(warning)
+                if "unreadable" in data and not self.dist.active:  # a distributed run records them below
+                    self.record_unreadable(data["unreadable"])
                     if "A" not in data:
                         continue
                 if total_steps % print_freq == 0:
                     iter_start = time.time()
-                total_steps += opt.batchSize
-                epoch_iter += opt.batchSize
+                total_steps += step_items
+                epoch_iter += step_items
                 errors, display = self.train_video(data, f"epoch {epoch} iteration {epoch_iter}")
                 self.position = (epoch, epoch_iter)
-                progress.set_postfix(G_GAN=f"{errors['G_GAN']:.3f}", D_real=f"{errors['D_real']:.3f}")
+                if self.dist.active:  # every process's losses (averaged), notes and stop signals
+                    errors, notes = self.dist.end_iteration(errors, data.get("unreadable", []), signals)
+                    self.record_unreadable(notes)
+                if errors:
+                    progress.set_postfix(G_GAN=f"{errors['G_GAN']:.3f}", D_real=f"{errors['D_real']:.3f}")
                 self.after_video(epoch, epoch_iter, total_steps, errors, display, time.time() - iter_start)
-                if signals.signal_name or epoch_iter > dataset_size - opt.batchSize:
+                if signals.signal_name or epoch_iter > dataset_size - step_items:
                     break
             progress.close()
             if signals.signal_name:
@@ -279,15 +321,19 @@ class Trainer:
             self.visualizer.log(f"End of epoch {epoch} / {n_epochs} \t Time Taken: {time.time() - epoch_start:.0f} sec")
             self.end_epoch(epoch, total_steps)
 
-    def after_video(self, epoch: int, epoch_iter: int, total_steps: int, errors: dict[str, float], display: dict,
-                    seconds: float) -> None:
+    def record_unreadable(self, notes: list[str]) -> None:
+        for warning in self.unreadable.record(notes):
+            self.visualizer.log(warning)
+
+    def after_video(self, epoch: int, epoch_iter: int, total_steps: int, errors: dict[str, float],
+                    display: dict | None, seconds: float) -> None:
         """Prints, displays and saves `latest` on their official step counts (and --save_latest_every_s)."""
         opt = self.opt
-        print_freq = math.lcm(opt.print_freq, opt.batchSize)
+        print_freq = math.lcm(opt.print_freq, opt.batchSize * self.dist.world_size)
         if total_steps % print_freq == 0:
             self.visualizer.print_current_errors(epoch, epoch_iter, errors, seconds / print_freq)
             self.visualizer.plot_current_errors(errors, total_steps)
-        if total_steps % opt.display_freq == 0:
+        if total_steps % opt.display_freq == 0 and display is not None and self.dist.is_main:
             self.visualizer.display_current_results(self.model.visuals(**display), epoch, total_steps)
         due = opt.save_latest_every_s and time.time() - self.last_save >= opt.save_latest_every_s
         if (total_steps % opt.save_latest_freq == 0 or due) and self.non_finite.healthy:
