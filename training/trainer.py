@@ -29,22 +29,32 @@ from training.guards import NonFiniteGuard, TrainingStopped, UnreadableItems, no
 from training.interrupts import StopRequests
 from training.optimizers import build_generator_optimizer, build_optimizers, set_learning_rate
 from training.schedule import ScheduleEvents, TrainingSchedule
+from util.precision import Precision
 from util.runtime import generator_gpu_count, rng_state, seed_everything, select_device, set_rng_state
 from util.visualizer import Visualizer
 
 
-def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.GradScaler | None = None) -> None:
     """zero_grad, backward into the optimizer's own parameters only, step.
 
     The losses of all networks share their discriminator forwards (models/vid2vid/losses.py), so each
     backward is restricted to the parameters this optimizer updates, and keeps the graph for the next
     network's. Gradients are zeroed, not set to None, as in PyTorch 0.4: Adam then keeps moving a parameter
     that got no gradient this step (e.g. the face D on a chunk without a face).
+
+    With a GradScaler (--fp16), the loss is scaled before the backward and the step goes through the
+    scaler: a step whose gradients overflowed is skipped and the scale lowered, as apex's dynamic loss
+    scaling did.
     """
     optimizer.zero_grad(set_to_none=False)
     params = [p for group in optimizer.param_groups for p in group["params"]]
-    loss.backward(inputs=params, retain_graph=True)
-    optimizer.step()
+    if scaler is None:
+        loss.backward(inputs=params, retain_graph=True)
+        optimizer.step()
+        return
+    scaler.scale(loss).backward(inputs=params, retain_graph=True)
+    scaler.step(optimizer)
+    scaler.update()
 
 
 def check_data_or_stop(opt: argparse.Namespace) -> None:
@@ -64,6 +74,7 @@ class Trainer:
     def __init__(self, opt: argparse.Namespace):
         self.opt = opt
         self.device = select_device(opt.gpu_ids)
+        self.precision = Precision.from_options(opt, self.device)
         self.save_dir = os.path.join(opt.checkpoints_dir, opt.name)
         if opt.seed is not None:
             seed_everything(opt.seed)
@@ -109,11 +120,17 @@ class Trainer:
         elif opt.continue_train:  # official checkpoints: replay the schedule instead
             events = self.schedule.replay(self.start_epoch)
         self.optimizers = build_optimizers(opt, self.schedule, self.networks)
+        # one loss scaler per optimizer under --fp16; they outlive the G optimizer that --niter_fix_global rebuilds
+        self.scalers = {name: self.precision.scaler() for name in self.optimizers}
         if events.lr_changed:
             set_learning_rate(self.optimizers, self.schedule.lr)
         if train_state is not None:
             for name, optimizer in self.optimizers.items():
                 optimizer.load_state_dict(train_state["optimizers"][name])
+            # train states of other precisions, or from before --fp16, have no scalers: those start afresh
+            for name, state in train_state.get("scalers", {}).items():
+                if self.scalers.get(name) is not None:
+                    self.scalers[name].load_state_dict(state)
             if "sampler" in train_state:
                 # mid-epoch: the saved RNG state is that of a run whose epoch iterator already exists, so it
                 # is restored once the resumed epoch's iterator has been made (that draws a worker seed)
@@ -148,6 +165,9 @@ class Trainer:
         """
         train_state = {"optimizers": {name: o.state_dict() for name, o in self.optimizers.items()},
                        "schedule": self.schedule.state_dict(), "rng": rng_state()}
+        scalers = {name: scaler.state_dict() for name, scaler in self.scalers.items() if scaler is not None}
+        if scalers:
+            train_state["scalers"] = scalers
         if epoch_iter:  # mid-epoch: the rest of this epoch's item order
             train_state["sampler"] = self.loader.sampler.state_dict(epoch_iter)
         try:
@@ -165,13 +185,19 @@ class Trainer:
         non-finite names (the total is `loss_<name>`)."""
         bad = non_finite({**losses, f"loss_{name}": total})
         if not bad:
-            step(self.optimizers[name], total)
+            step(self.optimizers[name], total, self.scalers[name])
         return bad
 
     def train_chunk(self, chunk, where: str) -> dict[str, torch.Tensor]:
-        """One G step, one D step and one step per active D_T, in this order (official); returns the losses."""
+        """One G step, one D step and one step per active D_T, in this order (official); returns the losses.
+
+        The losses are computed under the run's autocast, the backward passes outside it (torch.amp's rule).
+        Only non-finite losses count for --max_nan_steps: a float16 step skipped because its gradients
+        overflowed is the GradScaler's business, not a bad chunk.
+        """
         model = self.model
-        losses = model.chunk_losses(chunk)
+        with self.precision.autocast():
+            losses = model.chunk_losses(chunk)
         bad = self.step_if_finite("G", model.generator_total(losses.generator), losses.generator)
         bad += self.step_if_finite("D", model.discriminator_total(losses.discriminator), losses.discriminator)
         terms = {**losses.generator, **losses.discriminator}
@@ -196,8 +222,9 @@ class Trainer:
         video = model.new_video()
         for i in range(0, n_loaded - (L + tG - 1) + 1, L):
             window = slice(i, i + L + tG - 1)
-            chunk = model.generate_chunk(A[:, window], B[:, window], None if inst is None else inst[:, window],
-                                         video, self.schedule.n_frames_bp, self.schedule.train_all_scales)
+            with self.precision.autocast():
+                chunk = model.generate_chunk(A[:, window], B[:, window], None if inst is None else inst[:, window],
+                                             video, self.schedule.n_frames_bp, self.schedule.train_all_scales)
             if i == 0:
                 fake_first = chunk.generated.fake_B[0, 0].detach()
             losses = self.train_chunk(chunk, f"{where} chunk {i // L}")
