@@ -1,6 +1,8 @@
 """Training losses as small modules: LSGAN, discriminator feature matching, VGG perceptual, masked L1.
 
 The networks hold no losses; a model package (e.g. `models/vid2vid/losses.py`) names and weights them.
+Under mixed precision every reduction here runs in float32 (util/precision.py `float32_island`); the VGG
+features themselves run in the autocast dtype.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from util.precision import float32_island
 from util.state_dicts import load_weights_file
+
+# F.l1_loss in float32 under autocast (unchanged outside it)
+l1_loss_float32 = float32_island(F.l1_loss)
 
 # relu1_1, relu2_1, relu3_1, relu4_1, relu5_1 of torchvision's VGG19 `features`, and their weights
 VGG_SLICES = ((0, 2), (2, 7), (7, 12), (12, 21), (21, 30))
@@ -25,6 +31,7 @@ class GANLoss(nn.Module):
     this module keeps that behaviour.
     """
 
+    @float32_island
     def forward(self, predictions: list[list[torch.Tensor]], target_is_real: bool) -> torch.Tensor:
         """predictions: per scale, the list of layer outputs (the last is the patch score map).
 
@@ -52,6 +59,7 @@ class FeatureMatchingLoss(nn.Module):
         self.num_D = num_D
         self.weight = (1.0 / num_D) * (4.0 / (n_layers_D + 1)) * lambda_feat
 
+    @float32_island
     def forward(self, pred_fake: list[list[torch.Tensor]], pred_real: list[list[torch.Tensor]]) -> torch.Tensor:
         loss = pred_fake[0][-1].new_zeros(())
         for fake_layers, real_layers in zip(pred_fake[: self.num_D], pred_real[: self.num_D]):
@@ -64,6 +72,7 @@ class FeatureMatchingLoss(nn.Module):
 class MaskedL1Loss(nn.Module):
     """mean(|a*m - b*m|) over every element: masked-out pixels still count in the denominator (official)."""
 
+    @float32_island
     def forward(self, prediction: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """prediction, target: `(N, C, H, W)`; mask: `(N, 1, H, W)`, broadcast over channels."""
         mask = mask.expand_as(prediction)
@@ -108,5 +117,5 @@ class VGGLoss(nn.Module):
         loss = fake.new_zeros(())
         for weight, layer in zip(VGG_WEIGHTS, self.slices):
             fake, real = layer(fake), layer(real)
-            loss = loss + weight * F.l1_loss(fake, real.detach())
+            loss = loss + weight * l1_loss_float32(fake, real.detach())
         return loss

@@ -91,7 +91,11 @@ class BaseOptions:
         # loading and debugging
         p.add_argument("--load_pretrain", type=str, default="", help="folder to load networks from")
         p.add_argument("--debug", action="store_true", help="display and print every step, one worker")
-        p.add_argument("--fp16", action="store_true", default=False, help="mixed precision (not implemented yet)")
+        p.add_argument("--fp16", action="store_true", default=False,
+                       help="float16 mixed precision (torch.amp autocast, a loss scaler per optimizer); needs CUDA, "
+                            "on the CPU it runs as --bf16")
+        p.add_argument("--bf16", action="store_true", default=False,
+                       help="bfloat16 mixed precision (torch.amp autocast, no loss scaler); CPU or GPU")
         p.add_argument("--local_rank", "--local-rank", type=int, default=0,
                        help="accepted from torch.distributed.launch; the process's GPU comes from LOCAL_RANK")
         # added by this project
@@ -127,6 +131,8 @@ class BaseOptions:
         # negative ids are dropped, as the official parser does
         opt.fg_labels = [int(s) for s in opt.fg_labels.split(",") if s.strip() and int(s) >= 0]
         self._warn_unimplemented(opt)
+        if opt.fp16 and opt.bf16:
+            raise ValueError("--fp16 and --bf16: choose one mixed precision (float16 or bfloat16), not both")
         if opt.debug:
             opt.nThreads = 1
         if not quiet:
@@ -137,14 +143,12 @@ class BaseOptions:
 
     @staticmethod
     def _warn_unimplemented(opt: argparse.Namespace) -> None:
-        """Multi-GPU and fp16 parse but are not implemented yet: say so and run on one device in fp32."""
+        """Multi-GPU parses but is not implemented yet: say so and run on one device."""
         # a torchrun launch gives each process one of the listed GPUs (training/distributed.py)
         if len(opt.gpu_ids) > 1 and "LOCAL_RANK" not in os.environ:
             warnings.warn(f"--gpu_ids {opt.gpu_ids}: multi-GPU training is not implemented yet; "
                           f"using GPU {opt.gpu_ids[0]} only", stacklevel=3)
             opt.gpu_ids = opt.gpu_ids[:1]
-        if opt.fp16:
-            warnings.warn("--fp16 is not implemented yet; running in float32", stacklevel=3)
 
 
 def options_text(opt: argparse.Namespace) -> str:

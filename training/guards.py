@@ -22,7 +22,13 @@ def non_finite(losses: dict[str, torch.Tensor]) -> list[str]:
 
 
 class NonFiniteGuard:
-    """Counts consecutive chunks with a non-finite loss; `max_steps` of them in a row stop training."""
+    """Counts consecutive chunks with a non-finite loss; `max_steps` of them in a row stop training.
+
+    Under --fp16 it still counts only non-finite losses (the forward overflowed; no update, no scaler
+    change). A finite loss whose scaled gradients overflow is the GradScaler's: it skips that update and
+    lowers the scale, and the chunk counts as good, so the scaler's usual first skipped steps never add up
+    to --max_nan_steps.
+    """
 
     def __init__(self, max_steps: int) -> None:
         self.max_steps = max_steps

@@ -30,21 +30,34 @@ from training.guards import NonFiniteGuard, TrainingStopped, UnreadableItems, no
 from training.interrupts import StopRequests
 from training.optimizers import build_generator_optimizer, build_optimizers, set_learning_rate
 from training.schedule import ScheduleEvents, TrainingSchedule
+from util.precision import Precision
 from util.runtime import generator_gpu_count, rng_state, seed_everything, select_device, set_rng_state
 from util.visualizer import Visualizer
 
 
-def backward(optimizer: torch.optim.Optimizer, loss: torch.Tensor | None) -> None:
+def backward(optimizer: torch.optim.Optimizer, loss: torch.Tensor | None,
+             scaler: torch.amp.GradScaler | None = None) -> None:
     """zero_grad, then backward into the optimizer's own parameters only (no backward for a None loss).
 
     The losses of all networks share their discriminator forwards (models/vid2vid/losses.py), so each
     backward is restricted to the parameters this optimizer updates, and keeps the graph for the next
     network's. Gradients are zeroed, not set to None, as in PyTorch 0.4: Adam then keeps moving a parameter
-    that got no gradient this step (e.g. the face D on a chunk without a face).
+    that got no gradient this step (e.g. the face D on a chunk without a face). With a GradScaler (--fp16)
+    the loss is scaled before the backward.
     """
     optimizer.zero_grad(set_to_none=False)
     if loss is not None:
-        loss.backward(inputs=parameters(optimizer), retain_graph=True)
+        (loss if scaler is None else scaler.scale(loss)).backward(inputs=parameters(optimizer), retain_graph=True)
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None = None) -> None:
+    """optimizer.step(); with a GradScaler (--fp16) through the scaler: a step whose gradients overflowed is
+    skipped and the scale lowered, as apex's dynamic loss scaling did."""
+    if scaler is None:
+        optimizer.step()
+        return
+    scaler.step(optimizer)
+    scaler.update()
 
 
 def parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
@@ -69,6 +82,7 @@ class Trainer:
         self.opt = opt
         self.dist = Distributed(opt)  # a torchrun launch: this process's GPU, rank and process group
         self.device = select_device(opt.gpu_ids)
+        self.precision = Precision.from_options(opt, self.device)
         self.save_dir = os.path.join(opt.checkpoints_dir, opt.name)
         if opt.seed is not None:
             seed_everything(opt.seed)
@@ -119,11 +133,17 @@ class Trainer:
         elif opt.continue_train:  # official checkpoints: replay the schedule instead
             events = self.schedule.replay(self.start_epoch)
         self.optimizers = build_optimizers(opt, self.schedule, self.networks)
+        # one loss scaler per optimizer under --fp16; they outlive the G optimizer that --niter_fix_global rebuilds
+        self.scalers = {name: self.precision.scaler() for name in self.optimizers}
         if events.lr_changed:
             set_learning_rate(self.optimizers, self.schedule.lr)
         if train_state is not None:
             for name, optimizer in self.optimizers.items():
                 optimizer.load_state_dict(train_state["optimizers"][name])
+            # train states of other precisions, or from before --fp16, have no scalers: those start afresh
+            for name, state in train_state.get("scalers", {}).items():
+                if self.scalers.get(name) is not None:
+                    self.scalers[name].load_state_dict(state)
             if "sampler" in train_state:
                 # mid-epoch: the saved RNG state is that of a run whose epoch iterator already exists, so it
                 # is restored once the resumed epoch's iterator has been made (that draws a worker seed)
@@ -161,6 +181,9 @@ class Trainer:
             return
         train_state = {"optimizers": {name: o.state_dict() for name, o in self.optimizers.items()},
                        "schedule": self.schedule.state_dict(), "rng": rng_state()}
+        scalers = {name: scaler.state_dict() for name, scaler in self.scalers.items() if scaler is not None}
+        if scalers:
+            train_state["scalers"] = scalers
         if epoch_iter:  # mid-epoch: the rest of this epoch's item order
             train_state["sampler"] = self.loader.sampler.state_dict(epoch_iter)
         if self.dist.active:
@@ -181,20 +204,26 @@ class Trainer:
         `loss_<name>`). total None: nothing for this optimizer here (it is not stepped unless another
         process has something)."""
         bad = [] if total is None else non_finite({**losses, f"loss_{name}": total})
-        optimizer = self.optimizers[name]
-        backward(optimizer, None if bad else total)
+        optimizer, scaler = self.optimizers[name], self.scalers[name]
+        backward(optimizer, None if bad else total, scaler)
         bad, update = self.dist.average_gradients(parameters(optimizer), total is not None and not bad, bad)
         if update:
-            optimizer.step()
+            optimizer_step(optimizer, scaler)
         return bad
 
     def train_chunk(self, chunk, where: str) -> dict[str, torch.Tensor]:
         """One G step, one D step and one step per active D_T, in this order (official); returns the losses.
-        chunk None: this process has no chunk left but others have (distributed); it takes part in their steps."""
+        chunk None: this process has no chunk left but others have (distributed); it takes part in their steps.
+
+        The losses are computed under the run's autocast, the backward passes outside it (torch.amp's rule).
+        Only non-finite losses count for --max_nan_steps: a float16 step skipped because its gradients
+        overflowed is the GradScaler's business, not a bad chunk.
+        """
         model, terms = self.model, {}
         totals: dict[str, tuple] = dict.fromkeys(self.optimizers, (None, {}))  # name -> (total, its terms)
         if chunk is not None:
-            losses = model.chunk_losses(chunk)
+            with self.precision.autocast():
+                losses = model.chunk_losses(chunk)
             totals["G"] = (model.generator_total(losses.generator), losses.generator)
             totals["D"] = (model.discriminator_total(losses.discriminator), losses.discriminator)
             for scale, dt_losses in losses.temporal.items():
@@ -232,8 +261,9 @@ class Trainer:
                 self.train_chunk(None, where)
                 continue
             window = slice(starts[k], starts[k] + L + tG - 1)
-            chunk = model.generate_chunk(A[:, window], B[:, window], None if inst is None else inst[:, window],
-                                         video, self.schedule.n_frames_bp, self.schedule.train_all_scales)
+            with self.precision.autocast():
+                chunk = model.generate_chunk(A[:, window], B[:, window], None if inst is None else inst[:, window],
+                                             video, self.schedule.n_frames_bp, self.schedule.train_all_scales)
             if k == 0:
                 fake_first = chunk.generated.fake_B[0, 0].detach()
             losses = self.train_chunk(chunk, f"{where} chunk {k}")

@@ -12,6 +12,7 @@ from models.networks.factory import define_single_frame_generator, single_frame_
 from models.vid2vid.first_frames import load_face_first_frame_model
 from models.vid2vid.generator import Vid2VidGenerator
 from util.image import input_picture
+from util.precision import Precision
 from util.state_dicts import load_weights_file
 
 # pix2pixHD-trained files may lack the instance norms' running statistics, which training-mode instance
@@ -55,12 +56,13 @@ class Vid2VidInference:
     """Renders the test windows of `data/test_dataset.py` in order, as the official test.py.
 
     Reads from opt what `load_generator` and `load_single_frame_generator` read, plus label_nc, input_nc,
-    use_real_img and no_first_img.
+    use_real_img, no_first_img, and fp16 / bf16 (generation under that autocast; the frames come out float32).
     """
 
     def __init__(self, opt: argparse.Namespace, device: torch.device) -> None:
         self.opt = opt
         self.device = device
+        self.precision = Precision.from_options(opt, device)
         self.generator = load_generator(opt, device)
         self.single_frame_G = load_single_frame_generator(opt, device)
         self.prev_frames: list[torch.Tensor] | None = None
@@ -76,11 +78,13 @@ class Vid2VidInference:
         B = data["B"].to(self.device) if "B" in data else None
         inst = data["inst"].to(self.device) if "inst" in data else None
         is_first = self.prev_frames is None or bool(data["change_seq"])
-        if is_first:
-            self.prev_frames = self.generator.start_frames(A, B, self.opt.use_real_img, self.single_frame_G, inst)
-        fake, encoded, self.prev_frames = self.generator.inference(
-            A, inst, self.prev_frames, use_raw_only=self.opt.no_first_img and is_first)
-        return fake, encoded
+        with self.precision.autocast():
+            if is_first:
+                self.prev_frames = self.generator.start_frames(A, B, self.opt.use_real_img, self.single_frame_G,
+                                                               inst)
+            fake, encoded, self.prev_frames = self.generator.inference(
+                A, inst, self.prev_frames, use_raw_only=self.opt.no_first_img and is_first)
+        return fake.float(), encoded.float()
 
     def input_picture(self, encoded: torch.Tensor):
         """The saved picture of an encoded input frame (official test rule, see util.image.input_picture)."""
