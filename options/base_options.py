@@ -1,8 +1,9 @@
 """Options shared by training and testing, with the official names, types and defaults.
 
 `BaseOptions().parse()` returns an `argparse.Namespace` after the official post-processing: `gpu_ids` and
-`fg_labels` become integer lists, `n_gpus_gen == -1` becomes the GPU count, and the options are printed and
-(for training) written to `checkpoints/<name>/opt.txt`.
+`fg_labels` become integer lists, `n_gpus_gen == -1` becomes the GPU count, training checks the GPU layout
+(util/placement.py) on the ids asked for, and the options are printed and (for training) written to
+`checkpoints/<name>/opt.txt`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import warnings
 
 import torch
+
+from util.placement import DevicePlan
 
 DEFAULT_FLOWNET_CHECKPOINT = "models/flownet2_pytorch/FlowNet2_checkpoint.pth.tar"
 # Where torchvision would have cached the ImageNet VGG19 weights that the official code downloads.
@@ -119,6 +122,8 @@ class BaseOptions:
         # counted from the ids asked for, so that the frames per chunk do not depend on whether CUDA exists
         if opt.n_gpus_gen == -1:
             opt.n_gpus_gen = len(opt.gpu_ids)
+        if opt.isTrain:  # a bad --n_gpus_gen / --batchSize is an error whether or not this machine has CUDA
+            DevicePlan.from_options(opt)
         if opt.gpu_ids and not torch.cuda.is_available():
             warnings.warn(f"--gpu_ids {','.join(map(str, opt.gpu_ids))}: CUDA is not available, running on the CPU",
                           stacklevel=2)
@@ -136,11 +141,7 @@ class BaseOptions:
 
     @staticmethod
     def _warn_unimplemented(opt: argparse.Namespace) -> None:
-        """Multi-GPU and fp16 parse but are not implemented yet: say so and run on one device in fp32."""
-        if len(opt.gpu_ids) > 1:
-            warnings.warn(f"--gpu_ids {opt.gpu_ids}: multi-GPU training is not implemented yet; "
-                          f"using GPU {opt.gpu_ids[0]} only", stacklevel=3)
-            opt.gpu_ids = opt.gpu_ids[:1]
+        """fp16 parses but is not implemented yet: say so and run in fp32."""
         if opt.fp16:
             warnings.warn("--fp16 is not implemented yet; running in float32", stacklevel=3)
 
