@@ -1,8 +1,9 @@
 """Options shared by training and testing, with the official names, types and defaults.
 
 `BaseOptions().parse()` returns an `argparse.Namespace` after the official post-processing: `gpu_ids` and
-`fg_labels` become integer lists, `n_gpus_gen == -1` becomes the GPU count, and the options are printed and
-(for training) written to `checkpoints/<name>/opt.txt`.
+`fg_labels` become integer lists, `n_gpus_gen == -1` becomes the GPU count, training checks the GPU layout
+(util/placement.py) on the ids asked for, and the options are printed and (for training) written to
+`checkpoints/<name>/opt.txt`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import warnings
 
 import torch
+
+from util.placement import DevicePlan
 
 DEFAULT_FLOWNET_CHECKPOINT = "models/flownet2_pytorch/FlowNet2_checkpoint.pth.tar"
 # Where torchvision would have cached the ImageNet VGG19 weights that the official code downloads.
@@ -124,13 +127,14 @@ class BaseOptions:
         # counted from the ids asked for, so that the frames per chunk do not depend on whether CUDA exists
         if opt.n_gpus_gen == -1:
             opt.n_gpus_gen = len(opt.gpu_ids)
+        if opt.isTrain:  # a bad --n_gpus_gen / --batchSize is an error whether or not this machine has CUDA
+            DevicePlan.from_options(opt)
         if opt.gpu_ids and not torch.cuda.is_available():
             warnings.warn(f"--gpu_ids {','.join(map(str, opt.gpu_ids))}: CUDA is not available, running on the CPU",
                           stacklevel=2)
             opt.gpu_ids = []
         # negative ids are dropped, as the official parser does
         opt.fg_labels = [int(s) for s in opt.fg_labels.split(",") if s.strip() and int(s) >= 0]
-        self._warn_unimplemented(opt)
         if opt.fp16 and opt.bf16:
             raise ValueError("--fp16 and --bf16: choose one mixed precision (float16 or bfloat16), not both")
         if opt.debug:
@@ -140,15 +144,6 @@ class BaseOptions:
         if save:
             write_options(opt)
         return opt
-
-    @staticmethod
-    def _warn_unimplemented(opt: argparse.Namespace) -> None:
-        """Multi-GPU parses but is not implemented yet: say so and run on one device."""
-        # a torchrun launch gives each process one of the listed GPUs (training/distributed.py)
-        if len(opt.gpu_ids) > 1 and "LOCAL_RANK" not in os.environ:
-            warnings.warn(f"--gpu_ids {opt.gpu_ids}: multi-GPU training is not implemented yet; "
-                          f"using GPU {opt.gpu_ids[0]} only", stacklevel=3)
-            opt.gpu_ids = opt.gpu_ids[:1]
 
 
 def options_text(opt: argparse.Namespace) -> str:

@@ -2,7 +2,8 @@
 per active temporal D; at the end of every epoch the schedule, then the checkpoints.
 
 Data flows one way: options -> dataset -> Trainer -> model (generator, discriminators, losses, reference
-flow) -> visualizer and checkpoints. The Trainer decides the device and owns the optimizers and the schedule.
+flow) -> visualizer and checkpoints. The Trainer places the model on the devices of the options' DevicePlan
+(util/placement.py) and owns the optimizers and the schedule.
 What survives what (README "Reliability"): the data is checked before training; SIGINT/SIGTERM and errors
 in the loop save `latest` first; non-finite losses skip their update; unreadable items are skipped.
 """
@@ -30,8 +31,9 @@ from training.guards import NonFiniteGuard, TrainingStopped, UnreadableItems, no
 from training.interrupts import StopRequests
 from training.optimizers import build_generator_optimizer, build_optimizers, set_learning_rate
 from training.schedule import ScheduleEvents, TrainingSchedule
+from util.placement import DevicePlan
 from util.precision import Precision
-from util.runtime import generator_gpu_count, rng_state, seed_everything, select_device, set_rng_state
+from util.runtime import rng_state, seed_everything, set_rng_state
 from util.visualizer import Visualizer
 
 
@@ -81,7 +83,9 @@ class Trainer:
     def __init__(self, opt: argparse.Namespace):
         self.opt = opt
         self.dist = Distributed(opt)  # a torchrun launch: this process's GPU, rank and process group
-        self.device = select_device(opt.gpu_ids)
+        # where every network and tensor goes (util/placement.py); the data and the losses on its main device
+        self.plan = DevicePlan.from_options(opt)
+        self.device = self.plan.main_device
         self.precision = Precision.from_options(opt, self.device)
         self.save_dir = os.path.join(opt.checkpoints_dir, opt.name)
         if opt.seed is not None:
@@ -95,7 +99,7 @@ class Trainer:
         self.loader = create_dataloader(opt, self.dist.shard)
         self.dataset = self.loader.dataset
         self.dist.check_work(int(min(len(self.dataset), opt.max_dataset_size)), opt.batchSize)
-        self.model = create_training_model(opt).to(self.device)
+        self.model = create_training_model(opt).place(self.plan)
         self.networks = self.model.networks()
         self.dist.start(self.networks)
         self.schedule = TrainingSchedule(opt, self.dataset.longest_sequence)
@@ -252,8 +256,7 @@ class Trainer:
             inst = data["inst"].to(self.device) if "inst" in data else None
             n_loaded = B.shape[1]
             # the chunking the dataset used for its window, from the same function
-            L = frames_per_chunk(n_loaded - tG + 1, opt.max_frames_per_gpu,
-                                 generator_gpu_count(opt.n_gpus_gen, opt.batchSize))
+            L = frames_per_chunk(n_loaded - tG + 1, opt.max_frames_per_gpu, self.plan.frame_gpus)
             starts = range(0, n_loaded - (L + tG - 1) + 1, L)
         video, losses, display = model.new_video(), {}, None
         for k in range(self.dist.most(len(starts))):

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
+import torch
 import torch.nn as nn
 
 from models.networks.factory import define_discriminators
+from models.parallel import ShardedNet, Shards
 
 
 class Vid2VidDiscriminators(nn.Module):
@@ -23,5 +26,18 @@ class Vid2VidDiscriminators(nn.Module):
         return [name.removeprefix("net") for name, _ in self.named_children()]
 
     def temporal(self, scale: int) -> nn.Module:
+        """netD_T<scale>."""
+        return getattr(self, f"netD_T{scale}")
+
+
+class ShardedDiscriminators:
+    """The interface of `Vid2VidDiscriminators` (netD, netD_T<s>, netD_f, `temporal`), each network called
+    with its batch of frames split over the D devices by `shards_for(n_frames)` (util/placement.py)."""
+
+    def __init__(self, nets: Vid2VidDiscriminators, shards_for: Callable[[int], Shards], home: torch.device):
+        for name in nets.net_names():
+            setattr(self, f"net{name}", ShardedNet(getattr(nets, f"net{name}"), shards_for, home))
+
+    def temporal(self, scale: int) -> ShardedNet:
         """netD_T<scale>."""
         return getattr(self, f"netD_T{scale}")

@@ -14,6 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from models.networks.factory import define_generators
+from models.parallel import copies_on
 
 
 def one_hot(label_ids: torch.Tensor, label_nc: int) -> torch.Tensor:
@@ -129,27 +130,30 @@ class Vid2VidGenerator(nn.Module):
         return real_B[:, : self.tG - 1]
 
     def run_scales(self, labels: list[torch.Tensor], prevs: list[torch.Tensor], t: int,
-                   use_raw_only: bool, detach_prev: bool, train_coarse_scales: bool = True
+                   use_raw_only: bool, detach_prev: bool, train_coarse_scales: bool = True,
+                   copy: tuple[torch.device, list[nn.Module]] | None = None
                    ) -> tuple[list[torch.Tensor], tuple]:
         """Generates frame t (0-based among the new frames) at every scale, coarsest first.
 
         labels: per pyramid level `(B, T, C_in, h, w)`; prevs: per level `(B, >= t+tG-1, 3, h, w)`
         histories of previous outputs; train_coarse_scales False (the --niter_fix_global phase) detaches
-        the coarser scales' outputs and features. Returns the new frame per level (level order) and the
-        finest scale's (img, flow, weight, raw).
+        the coarser scales' outputs and features; copy: (device, scale networks) to run instead of this G's
+        own (a copy on another device in the frame split, which then gets its inputs there). Returns the new
+        frame per level (level order) and the finest scale's (img, flow, weight, raw), on that device.
         """
         img_feat = flow_feat = fg_feat = None
+        device, nets = copy or (labels[0].device, self.scale_nets())
         new_frames: list[torch.Tensor] = [None] * self.n_scales  # type: ignore[list-item]
-        for s, net in enumerate(self.scale_nets()):
+        for s, net in enumerate(nets):
             level = self.n_scales - 1 - s
-            lab = labels[level][:, t : t + self.tG]
-            prev = prevs[level][:, t : t + self.tG - 1]
+            lab = labels[level][:, t : t + self.tG].to(device)
+            prev = prevs[level][:, t : t + self.tG - 1].to(device)
             if detach_prev:
                 prev = prev.detach()
             b, _, _, h, w = lab.shape
+            mask = self.foreground_mask(labels[level], t + self.tG - 1)
             img, flow, weight, raw, img_feat, flow_feat, fg_feat = net(
-                lab.reshape(b, -1, h, w), prev.reshape(b, -1, h, w),
-                self.foreground_mask(labels[level], t + self.tG - 1),
+                lab.reshape(b, -1, h, w), prev.reshape(b, -1, h, w), None if mask is None else mask.to(device),
                 img_feat, flow_feat, fg_feat, use_raw_only)
             if s != self.n_scales - 1 and not train_coarse_scales:
                 img, img_feat = img.detach(), img_feat.detach()
@@ -162,7 +166,8 @@ class Vid2VidGenerator(nn.Module):
 
     def forward(self, input_A: torch.Tensor, input_B: torch.Tensor, inst_A: torch.Tensor | None,
                 last_frames: list[torch.Tensor] | None, n_frames_bp: int = 1,
-                train_coarse_scales: bool = True) -> GeneratorOutput:
+                train_coarse_scales: bool = True, frame_devices: list[torch.device] | None = None
+                ) -> GeneratorOutput:
         """Generates the frames tG-1 .. T-1 of a training chunk.
 
         input_A: `(B, T, C_A, H, W)`; input_B: `(B, T, 3, H, W)` real frames; inst_A: `(B, T, 1, H, W)`
@@ -171,6 +176,8 @@ class Vid2VidGenerator(nn.Module):
         n_frames_bp: the previous frames are detached at every n_frames_bp-th new frame, so gradients run
         back through the recurrence for at most that many frames (the schedule's value).
         train_coarse_scales: False while --niter_fix_global trains the finest scale only.
+        frame_devices: the device that generates each new frame (the frame split of util/placement.py), or
+        None for the inputs' device; each frame's outputs come back to the inputs' device.
         """
         real_A = self.encode_input(input_A, inst_A)
         is_first_chunk = last_frames is None
@@ -182,13 +189,17 @@ class Vid2VidGenerator(nn.Module):
         raws, flows, weights = [], [], []
         # with --no_first_img every frame of a video's first chunk is raw-only (official behaviour)
         use_raw_only = self.no_first_img and is_first_chunk
+        home = real_A.device
+        copies = copies_on(self, [home, *[d for d in dict.fromkeys(frame_devices or []) if d != home]])
         for t in range(n_new):
+            device = frame_devices[t] if frame_devices else home
             new_frames, (_, flow, weight, raw) = self.run_scales(
-                labels, histories, t, use_raw_only, t % n_frames_bp == 0, train_coarse_scales)
-            histories = [torch.cat([h, f.unsqueeze(1)], dim=1) for h, f in zip(histories, new_frames)]
-            raws.append(raw)
-            flows.append(flow)
-            weights.append(weight)
+                labels, histories, t, use_raw_only, t % n_frames_bp == 0, train_coarse_scales,
+                (device, copies[device].scale_nets()))
+            histories = [torch.cat([h, f.unsqueeze(1).to(home)], dim=1) for h, f in zip(histories, new_frames)]
+            raws.append(raw.to(home))
+            flows.append(None if flow is None else flow.to(home))
+            weights.append(None if weight is None else weight.to(home))
         fake_B = histories[0][:, self.tG - 1 :]
         return GeneratorOutput(
             fake_B=fake_B,

@@ -4,13 +4,14 @@ and the losses of the G step and of the D steps. It holds no optimizer and no sc
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from models.vid2vid.discriminators import Vid2VidDiscriminators
+from models.parallel import concat_on, copies_on, split_batch
+from models.vid2vid.discriminators import ShardedDiscriminators, Vid2VidDiscriminators
 from models.vid2vid.generator import GeneratorOutput, Vid2VidGenerator
 from models.vid2vid.losses import (
     ChunkFrames,
@@ -23,6 +24,7 @@ from models.vid2vid.losses import (
 )
 from models.vid2vid.temporal_groups import dense_groups, sparse_groups
 from models.vid2vid.visuals import training_visuals
+from util.placement import DevicePlan
 
 
 def flatten_frames(video: torch.Tensor | None) -> torch.Tensor | None:
@@ -77,6 +79,13 @@ class Vid2VidModel(nn.Module):
         self.true_prev_frame = opt.true_prev_frame
         self.picture_options = {"label_nc": opt.label_nc, "input_nc": opt.input_nc, "use_instance": opt.use_instance,
                                 "pose": opt.dataset_mode == "pose"}
+        self.plan: DevicePlan | None = None  # one device, wherever the model is, until `place`
+
+    def place(self, plan: DevicePlan) -> Vid2VidModel:
+        """Moves every network to the plan's main device and runs G and the discriminators over the plan's
+        devices from then on (util/placement.py); returns self."""
+        self.plan = plan
+        return self.to(plan.main_device)
 
     def networks(self) -> dict[str, nn.Module]:
         """Official checkpoint stem -> network: G0.., D, D_T0.., D_f."""
@@ -98,7 +107,7 @@ class Vid2VidModel(nn.Module):
         chunk's frames, the first tG-1 being the previous ones. n_frames_bp and train_coarse_scales come
         from the training schedule (see Vid2VidGenerator.forward).
         """
-        out = self.G(A, B, inst, state.last_frames, n_frames_bp, train_coarse_scales)
+        out = self.generate(A, B, inst, state.last_frames, n_frames_bp, train_coarse_scales)
         real_B_prev = out.real_B_prev_and_cur[:, :-1]
         real_B = out.real_B_prev_and_cur[:, 1:]
         with torch.no_grad():
@@ -114,6 +123,30 @@ class Vid2VidModel(nn.Module):
         state.last_frames = out.last_frames
         state.chunk_start += out.fake_B.shape[1]
         return Chunk(frames, out)
+
+    def generate(self, A: torch.Tensor, B: torch.Tensor, inst: torch.Tensor | None,
+                 last_frames: list[torch.Tensor] | None, n_frames_bp: int, train_coarse_scales: bool
+                 ) -> GeneratorOutput:
+        """G's forward placed by the plan (arguments as `Vid2VidGenerator.forward`; the outputs on the main
+        device): frame t on its own GPU in the frame split; each GPU's share of the sequences on a copy of G
+        there when the batch is split; else G where the inputs are."""
+        plan = self.plan
+        if plan is None or plan.single_device:
+            return self.G(A, B, inst, last_frames, n_frames_bp, train_coarse_scales)
+        frame_devices = plan.frame_devices(A.shape[1] - self.G.tG + 1)
+        if frame_devices is not None:
+            return self.G(A, B, inst, last_frames, n_frames_bp, train_coarse_scales, frame_devices)
+        shards = plan.sequence_shards(A.shape[0])
+        devices = [d for d, n in shards if n]
+        copies = copies_on(self.G, [plan.main_device, *[d for d in devices if d != plan.main_device]])
+        inputs = [split_batch(x, shards) for x in (A, B, inst)]
+        prevs = None if last_frames is None else [split_batch(level, shards) for level in last_frames]
+        outs = []
+        for k, device in enumerate(devices):
+            shard_prevs = None if prevs is None else [level[k] for level in prevs]
+            outs.append(copies[device](*(x[k] for x in inputs), shard_prevs, n_frames_bp, train_coarse_scales))
+        return GeneratorOutput(*(concat_on(plan.main_device, [getattr(o, f.name) for o in outs])
+                                 for f in fields(GeneratorOutput)))
 
     def previous_of_first_frame(self, state: VideoState, real_B_prev: torch.Tensor, out: GeneratorOutput
                                 ) -> torch.Tensor:
@@ -155,7 +188,10 @@ class Vid2VidModel(nn.Module):
     # ---- losses (the trainer steps each network on its own total, backpropagated into it alone) ----
     def chunk_losses(self, chunk: Chunk) -> ChunkLosses:
         """Every G, D and D_T term of the chunk by its official name (see losses.py)."""
-        return self.loss.chunk_losses(chunk.frames, self.D)
+        plan, nets = self.plan, self.D
+        if plan is not None and not plan.single_device:
+            nets = ShardedDiscriminators(self.D, plan.frame_shards, plan.main_device)
+        return self.loss.chunk_losses(chunk.frames, nets)
 
     generator_total = staticmethod(generator_total)
     discriminator_total = staticmethod(discriminator_total)
