@@ -61,4 +61,9 @@ class TrainOptions(BaseOptions):
         p.add_argument("--true_prev_frame", action="store_true",
                        help="G_Warp: compare a chunk's first frame with the previous chunk's last generated frame "
                             "(the official code uses the chunk's own last frame, see the README)")
+        p.add_argument("--flow_cache_mb", type=int, default=1024,
+                       help="keep the reference flows of up to this many MiB of chunks (on the CPU) and reuse them "
+                            "when exactly the same frames come again, e.g. the same window of a video in a later "
+                            "epoch with --no_flip (0: no cache); the numbers are those of an uncached run when the "
+                            "flow estimator is deterministic (DIS, FlowNet2 on the CPU; cuDNN need not be)")
         return p

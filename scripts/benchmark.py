@@ -1,6 +1,7 @@
 """Where a training step goes, and how fast the generator renders: a table per named configuration.
 
-    python scripts/benchmark.py [--configs tiny fixture g1_256 g1_512] [--videos 4] [--json OUT] [--compare REF]
+    python scripts/benchmark.py [--configs tiny fixture g1_256 g1_512] [--videos 4] [--epochs 2] [--flags=...]
+                                [--json OUT] [--compare REF]
 
 For each configuration it generates the synthetic street data it needs, builds the real Trainer (so the
 timed code is the training code), runs a few videos and splits the seconds per training chunk into data
@@ -10,7 +11,10 @@ loading, reference flow, G forward, the discriminators' forwards, backward + opt
 counts the FLOPs of one generated frame (torch.utils.flop_counter), and reports the achieved GFLOP/s next
 to a 2048x2048 float32 matmul timed in the same run (the machine's practical ceiling), and the peak memory
 (RSS on the CPU, max_memory_allocated on a GPU). Each configuration runs in its own process, so peaks are
-its own. FlowNet2 runs with random weights (same cost as the official ones).
+its own. FlowNet2 runs with random weights (same cost as the official ones). With `--epochs E` > 1 the first
+E - 1 epochs warm up and every video of the last one is timed, e.g. to see the reference-flow cache hit
+(`fixture_whole`: the fixture on windows that are whole videos, without flips, so every epoch sees the same
+chunks); `--flags` adds training flags to every configuration, e.g. `--flags=--flow_cache_mb=0`.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ CONFIGS = {
                          "--n_frames_total", "4", "--no_vgg", "--flownet", "dis"]),
     "fixture": (256, 128, 8, FIXTURE_FLAGS),
     "fixture_dis": (256, 128, 8, [*FIXTURE_FLAGS, "--flownet", "dis"]),
+    "fixture_whole": (256, 128, 8, [*FIXTURE_FLAGS, "--n_frames_total", "6", "--no_flip"]),
     "g1_256": (256, 128, 8, ["--label_nc", "35", "--use_instance", "--fg", "--n_downsample_G", "2", "--num_D", "1",
                              "--max_frames_per_gpu", "6", "--n_frames_total", "6", "--no_vgg"]),
     "g1_512": (512, 256, 6, ["--label_nc", "35", "--use_instance", "--fg", "--n_scales_spatial", "2",
@@ -87,8 +92,8 @@ class PhaseTimer:
                                                                          self.now() - starts.pop()))
 
 
-def build_trainer(config: str, work: str):
-    """The Trainer of a configuration on freshly generated data (and its options)."""
+def build_trainer(config: str, work: str, extra_flags: list[str]):
+    """The Trainer of a configuration on freshly generated data (and its options); `extra_flags` go last."""
     from options.train_options import TrainOptions
     from training.trainer import Trainer
 
@@ -97,15 +102,30 @@ def build_trainer(config: str, work: str):
     generate_dataset(root, n_train=4, n_test=1, n_frames=n_frames, width=width, height=height, seed=0)
     device = "0" if torch.cuda.is_available() else "-1"
     args = ["--dataroot", root, "--checkpoints_dir", os.path.join(work, "ckpt"), "--name", config,
-            "--loadSize", str(width), "--gpu_ids", device, "--nThreads", "2", "--seed", "0", "--no_html", *flags]
+            "--loadSize", str(width), "--gpu_ids", device, "--nThreads", "2", "--seed", "0", "--no_html",
+            *flags, *extra_flags]
     opt = TrainOptions().parse(args, save=False, quiet=True)
     with mock.patch("models.flow.estimator.load_flownet2", random_flownet2):
         return Trainer(opt), opt
 
 
-def time_training(trainer, n_videos: int, save_every: int) -> dict[str, float]:
-    """Seconds per training chunk by phase, over `n_videos` videos (the first one is a warm-up)."""
+def batches(loader, n_videos: int, epochs: int):
+    """(timed, batch) pairs: one warm-up video then `n_videos` (`epochs` 1), or every video of `epochs` - 1
+    warm-up epochs then those of the last one."""
+    if epochs == 1:
+        items = iter(loader)
+        for video in range(n_videos + 1):
+            yield video > 0, next(items)
+        return
+    for epoch in range(epochs):
+        for data in loader:
+            yield epoch == epochs - 1, data
+
+
+def time_training(trainer, n_videos: int, save_every: int, epochs: int) -> dict[str, float]:
+    """Seconds per training chunk by phase, over the timed videos of `batches`."""
     import training.trainer as trainer_module
+    from models.flow.cache import CachedFlowEstimator
 
     timer = PhaseTimer(trainer.device)
     model = trainer.model
@@ -121,19 +141,21 @@ def time_training(trainer, n_videos: int, save_every: int) -> dict[str, float]:
         return generate_chunk(*args, **kwargs)
 
     model.generate_chunk = count_chunk
-    items, total = iter(trainer.loader), 0.0
+    total, start = 0.0, timer.now()
     with mock.patch.object(trainer_module, "step", timer.wrap("backward + step", trainer_module.step)):
-        for video in range(n_videos + 1):
-            start = timer.now()
-            data = next(items)
+        for timed, data in batches(trainer.loader, n_videos, epochs):
             loaded = timer.now()
             trainer.train_video(data)
-            if video == 0:  # warm-up: allocator, oneDNN primitive caches, first FlowNet2 call
+            if not timed:  # warm-up: allocator, oneDNN primitive caches, first FlowNet2 call
                 timer.seconds.clear()
                 counted["chunks"] = 0
+                if isinstance(model.flow_estimator, CachedFlowEstimator):
+                    model.flow_estimator.report()  # resets its counts: the timed videos' are reported
+                start = timer.now()
                 continue
             timer.seconds["data"] += loaded - start
             total += timer.now() - start
+            start = timer.now()
     start = timer.now()
     trainer.save("latest", 1, 1)
     per_chunk = {phase: timer.seconds[phase] / counted["chunks"] for phase in PHASES[:-2] if phase != "other"}
@@ -178,13 +200,17 @@ def matmul_ceiling(device: torch.device, n: int = 2048, repeats: int = 5) -> flo
     return 2 * n**3 / best / 1e9
 
 
-def run_child(config: str, n_videos: int, save_every: int) -> dict:
+def run_child(config: str, args: argparse.Namespace) -> dict:
     """Everything measured for one configuration, in this process."""
+    from models.flow.cache import CachedFlowEstimator
+
     with tempfile.TemporaryDirectory() as work:
-        trainer, opt = build_trainer(config, work)
+        trainer, opt = build_trainer(config, work, args.flags.split())
+        seconds = time_training(trainer, args.videos, args.save_every, args.epochs)
+        cache = trainer.model.flow_estimator
         result = {"config": config, "device": str(trainer.device), "size": f"{opt.loadSize}x{CONFIGS[config][1]}",
-                  "threads": torch.get_num_threads(), "train_seconds_per_chunk": time_training(trainer, n_videos,
-                                                                                             save_every)}
+                  "threads": torch.get_num_threads(), "train_seconds_per_chunk": seconds,
+                  "flow_cache": cache.report() if isinstance(cache, CachedFlowEstimator) else "no flow cache"}
         result.update(time_generation(trainer))
         result["matmul_gflops"] = matmul_ceiling(trainer.device)
         if trainer.device.type == "cuda":
@@ -205,6 +231,7 @@ def print_table(results: list[dict], reference: dict[str, dict] | None) -> None:
                  f"{r['fps']:.2f}", f"{r['gflop_per_frame']:.1f}", f"{r['gflops']:.1f}",
                  f"{100 * r['gflops'] / r['matmul_gflops']:.0f}", f"{r['peak_mb']:.0f}"]
         print("| " + " | ".join(cells) + " |")
+    print("\n" + "\n".join(f"{r['config']}: {r['flow_cache']}" for r in results))
     if reference:
         print("\nratio to the reference (new / reference):\n\n| config | s / chunk | test fps |\n|---|---|---|")
         for r in results:
@@ -219,17 +246,24 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=["tiny", "fixture"], choices=sorted(CONFIGS))
     parser.add_argument("--videos", type=int, default=3, help="timed videos per configuration (after a warm-up)")
     parser.add_argument("--save_every", type=int, default=1000, help="videos between saves, to amortise one save")
+    parser.add_argument("--epochs", type=int, default=1,
+                        help="with more than 1, time every video of the last epoch after the others warm up")
+    parser.add_argument("--flags", default="", help="training flags added to every configuration, e.g. "
+                                                    "--flags=--flow_cache_mb=0")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--compare", help="a JSON written by --json, to print ratios against")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_child(args.child, args.videos, args.save_every)))
+        print(json.dumps(run_child(args.child, args)))
         return
+    if args.epochs < 1:
+        raise SystemExit(f"--epochs {args.epochs}: expected 1 or more")
     results = []
     for config in args.configs:
         out = subprocess.run([sys.executable, __file__, "--child", config, "--videos", str(args.videos),
-                              "--save_every", str(args.save_every)], capture_output=True, text=True, cwd=REPO)
+                              "--save_every", str(args.save_every), "--epochs", str(args.epochs),
+                              f"--flags={args.flags}"], capture_output=True, text=True, cwd=REPO)
         if out.returncode != 0:
             raise SystemExit(f"{config} failed:\n{out.stderr[-3000:]}")
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))

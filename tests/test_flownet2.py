@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.nn as nn
 
+from models.flow.cache import CachedFlowEstimator
 from models.flow.estimator import (
     DISEstimator,
     FlowNet2Estimator,
@@ -112,6 +113,17 @@ def test_flownet2_five_d_input_and_resize_path(estimator):
     # batch size changes the conv kernels' summation order a little; conf may flip near its threshold
     torch.testing.assert_close(flow[:, 0], flow0, rtol=1e-3, atol=1e-3)
     assert (conf[:, 0] - conf0).abs().mean() < 0.01
+
+
+def test_flownet2_on_the_cpu_repeats_itself_so_the_flow_cache_is_exact(estimator):
+    """--flow_cache_mb relies on it: the same call twice gives the same bits (and a cached call returns them)."""
+    cached = CachedFlowEstimator(estimator, 2**20)
+    im1, im2 = frames(2, 3, 64, 64, seed=2)
+    first = cached(im1, im2)
+    cached(im1[:1], im2[:1])
+    again, fresh = cached(im1, im2), estimator(im1, im2)
+    assert (cached.hits, cached.misses) == (1, 2)
+    assert all(torch.equal(a, b) and torch.equal(a, c) for a, b, c in zip(first, again, fresh))
 
 
 class ConstantFlow(nn.Module):

@@ -24,6 +24,7 @@ from data.dataset_check import check_dataset
 from data.windows import frames_per_chunk
 from models import checkpoints as ckpt
 from models import create_training_model
+from models.flow.cache import CachedFlowEstimator
 from options.base_options import write_options
 from training import checkpointing
 from training.distributed import Distributed, QuietVisualizer
@@ -352,6 +353,8 @@ class Trainer:
                 return
             epoch_iter = 0
             self.visualizer.log(f"End of epoch {epoch} / {n_epochs} \t Time Taken: {time.time() - epoch_start:.0f} sec")
+            if isinstance(self.model.flow_estimator, CachedFlowEstimator):
+                self.visualizer.log(self.model.flow_estimator.report())
             self.end_epoch(epoch, total_steps)
 
     def record_unreadable(self, notes: list[str]) -> None:

@@ -7,6 +7,7 @@ import argparse
 
 import torch
 
+from models.flow.cache import with_flow_cache
 from models.flow.estimator import create_flow_estimator
 from models.losses import load_vgg19_features
 from models.vid2vid.inference import Vid2VidInference
@@ -14,8 +15,9 @@ from models.vid2vid.model import Vid2VidModel
 
 
 def create_training_model(opt: argparse.Namespace) -> Vid2VidModel:
-    """G, the discriminators, the losses and the reference-flow estimator (--flownet), on the CPU."""
-    flow_estimator = create_flow_estimator(opt.flownet, opt.flownet_checkpoint)
+    """G, the discriminators, the losses and the reference-flow estimator (--flownet, cached with
+    --flow_cache_mb), on the CPU."""
+    flow_estimator = with_flow_cache(create_flow_estimator(opt.flownet, opt.flownet_checkpoint), opt.flow_cache_mb)
     vgg = None if opt.no_vgg else load_vgg19_features(opt.vgg_weights)
     return Vid2VidModel(opt, flow_estimator, vgg)
 
