@@ -5,9 +5,15 @@ The run covers the schedule's moving parts on the generated street data: fg, two
 groups only from the 7th generated frame on, so the 8 generated frames per video reach it), four chunks
 per video, the sequence-length growth of --niter_step and one epoch of lr decay.
 
-`python -m tests.regression_run OUT.json` records the losses of every training step at full precision and
-the rendered test frames (decoded uint8 arrays of the fake_B jpgs), so a refactor can be checked to change
-no number.
+`python -m tests.regression_run NAME [train flags]` records the losses of every training step at full
+precision and the rendered test frames (decoded uint8 arrays of the fake_B jpgs) as
+tests/fixtures/regression/NAME.json and NAME_frames.npz (NAME may also be a path), so a refactor can be
+checked to change no number.
+
+The run is portable: it always runs in a process with PORTABLE_ENV (it re-executes itself when started
+without), which makes its float32 arithmetic the same on every x86-64 machine. With the default settings
+the kernels PyTorch picks depend on the CPU (AVX2 or AVX-512, oneDNN's choices) and the thread count, the
+first losses then differ in the 6th digit, and four GAN steps amplify that to percents.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import os
 import sys
 from unittest import mock
 
+import cv2
 import numpy as np
+import torch
 from PIL import Image
 
 import test as test_script
@@ -26,6 +34,10 @@ import train
 from util.visualizer import Visualizer
 
 REGRESSION_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "regression")
+# ATen's portable (non-vectorised) kernels, MKL's reproducible mode and one thread: the same arithmetic on
+# every x86-64 CPU whatever its vector units and core count (read by torch when it loads: set before).
+PORTABLE_ENV = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "OMP_NUM_THREADS": "1",
+                "MKL_NUM_THREADS": "1"}
 
 MODEL = ["--label_nc", "35", "--use_instance", "--fg", "--loadSize", "64", "--ngf", "8", "--ndf", "8",
          "--n_downsample_G", "2", "--n_blocks", "2", "--n_blocks_local", "1", "--gpu_ids", "-1",
@@ -45,6 +57,12 @@ def make_dataset(root: str) -> None:
 
 def run(root: str, work_dir: str, *extra_train: str) -> dict:
     """Trains and renders; returns {'losses': [{name: value} per printed step], 'frames': {name: uint8 array}}."""
+    if any(os.environ.get(key) != value for key, value in PORTABLE_ENV.items()):
+        raise RuntimeError("regression_run.run needs a process started with PORTABLE_ENV "
+                           "(python -m tests.regression_run)")
+    torch.backends.mkldnn.enabled = False  # oneDNN picks its kernels by CPU
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
     losses: list[dict[str, float]] = []
     original = Visualizer.print_current_errors
 
@@ -81,6 +99,9 @@ def load(name: str) -> dict:
 if __name__ == "__main__":
     import tempfile
 
+    if any(os.environ.get(key) != value for key, value in PORTABLE_ENV.items()):
+        os.execve(sys.executable, [sys.executable, "-m", "tests.regression_run", *sys.argv[1:]],
+                  {**os.environ, **PORTABLE_ENV})
     with tempfile.TemporaryDirectory() as tmp:
         make_dataset(os.path.join(tmp, "data"))
         save(run(os.path.join(tmp, "data"), tmp, *sys.argv[2:]), sys.argv[1])
