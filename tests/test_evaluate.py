@@ -69,10 +69,10 @@ def test_evaluate_tables_and_json(tiny, tmp_path, capsys):
 
     markdown = (out / "s.md").read_text()
     assert markdown.strip() in printed
-    assert "| model | PSNR (dB) ↑ | SSIM ↑ | LPIPS ↓ | warp error ↓ | warp error of GT | tOF ↓ | tLP ↓ | frames |" \
-        in markdown
+    assert ("| model | PSNR (dB) ↑ | SSIM ↑ | SSIM first 10 ↑ | SSIM last 10 ↑ | LPIPS ↓ | warp error ↓ | "
+            "warp error of GT | tOF ↓ | tLP ↓ | frames |") in markdown
     assert "sequence `a`:" in markdown and "sequence `b`:" in markdown
-    assert "| same | 100.00 | 1.000 | 0.000 |" in markdown
+    assert "| same | 100.00 | 1.000 | 1.000 | 1.000 | 0.000 |" in markdown
 
 
 def test_evaluate_from_test_options_with_untrained_and_copy_frame_rows(street_root, tmp_path):
