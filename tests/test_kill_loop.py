@@ -17,6 +17,9 @@ from tests.test_reliability import assert_same_weights, shuffled_args, weights
 
 REPO = Path(__file__).resolve().parent.parent
 N_KILLS = 4
+# 6 epochs of 3 videos (18 saves of `latest`): on a quiet machine the 2 epochs of tests/test_reliability.py can
+# end before the 4th kill
+LONGER = ("--niter", "6")
 
 
 def wait_for(condition, process: subprocess.Popen, timeout: float = 120.0) -> bool:
@@ -47,14 +50,14 @@ def test_kill_loop_resumes_to_the_uninterrupted_weights(tmp_path):
     root = str(tmp_path / "data")
     generate_dataset(root, n_train=3, n_test=1, n_frames=6, width=64, height=32, seed=1)
     straight = str(tmp_path / "straight")
-    train.main(shuffled_args(root, straight))
+    train.main(shuffled_args(root, straight, *LONGER))
 
     killed_dir = str(tmp_path / "killed")
     exp_dir = os.path.join(killed_dir, "r")
     rng, kills, runs, saves_cut = random.Random(0), 0, 0, 0
     while True:
         resume = bool(glob.glob(os.path.join(exp_dir, "*_checkpoint.json")))
-        args = shuffled_args(root, killed_dir, *(["--continue_train"] if resume else []))
+        args = shuffled_args(root, killed_dir, *LONGER, *(["--continue_train"] if resume else []))
         process = subprocess.Popen([sys.executable, "train.py", *args], cwd=REPO, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)
         runs += 1
