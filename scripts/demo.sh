@@ -10,13 +10,15 @@
 #   3. training: a small vid2vid (ngf 16, one discriminator scale, DIS flow, no VGG) for 20 epochs on the
 #      CPU (about 9 minutes); an interrupted run resumes from its latest checkpoint (--continue_train);
 #   4. rendering: test.py on the test videos, from their first two real frames (--use_real_img);
-#   5. evaluation: the loss curves (losses.png) and the PSNR of the rendered frames against the ground truth,
+#   5. evaluation: the loss curves (losses.png) and scripts/evaluate.py's table (PSNR, SSIM, SSIM of the first
+#      and of the last 10 frames, flow-warping error, tOF) of the rendered frames against the ground truth,
 #      next to an untrained model's and a copy-the-last-real-frame baseline.
 # Then it prints where the mp4s and the HTML pages are.
 #
 # Environment overrides: DEMO_NAME (demo_street), DEMO_DATAROOT (datasets/synthetic_street),
 # DEMO_CHECKPOINTS_DIR (./checkpoints), DEMO_RESULTS_DIR (./results), DEMO_EPOCHS (20: half at the initial
-# learning rate, half decaying), DEMO_NTHREADS (data-loading workers, 0).
+# learning rate, half decaying), DEMO_NTHREADS (data-loading workers, 0), DEMO_NO_FLOW (1: also train,
+# render and score the --no_flow ablation, <name>_no_flow, with the same settings; doubles the training time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,11 +28,13 @@ CHECKPOINTS_DIR=${DEMO_CHECKPOINTS_DIR:-./checkpoints}
 RESULTS_DIR=${DEMO_RESULTS_DIR:-./results}
 EPOCHS=${DEMO_EPOCHS:-20}
 NTHREADS=${DEMO_NTHREADS:-0}
+NO_FLOW=${DEMO_NO_FLOW:-0}
 PY=.venv/bin/python
 export PYTHONUNBUFFERED=1
 
 EXP_DIR="$CHECKPOINTS_DIR/$NAME"
 SAVE_DIR="$RESULTS_DIR/$NAME/test_latest"
+NO_FLOW_NAME="${NAME}_no_flow"
 
 # The model, shared by train.py, test.py and evaluate.py: Cityscapes label ids with instance edges and
 # the foreground (car) branch as in the official street models, at a CPU-sized width and depth.
@@ -92,44 +96,66 @@ step_start "2/5 dataset ($DATAROOT)"
 step_end "dataset"
 
 # ---- 3. training --------------------------------------------------------------------------------------------
-step_start "3/5 training $NAME on the CPU ($EPOCHS epochs; log: $EXP_DIR/loss_log.txt)"
-next_epoch=0
-if [ -f "$EXP_DIR/latest_net_G0.pth" ] && [ -f "$EXP_DIR/iter.txt" ]; then
-    next_epoch=$(head -n 1 "$EXP_DIR/iter.txt" | cut -d. -f1)
-fi
-if [ "$next_epoch" -gt "$EPOCHS" ]; then
-    echo "already trained: $EXP_DIR/iter.txt says epoch $next_epoch > $EPOCHS (delete $EXP_DIR to train again)"
-else
-    resume=()
+# train_model NAME [extra flags]: trains (or resumes, or skips when trained) checkpoints/NAME.
+train_model() {
+    local name=$1 exp_dir="$CHECKPOINTS_DIR/$1" next_epoch=0 resume=()
+    shift
+    if [ -f "$exp_dir/latest_net_G0.pth" ] && [ -f "$exp_dir/iter.txt" ]; then
+        next_epoch=$(head -n 1 "$exp_dir/iter.txt" | cut -d. -f1)
+    fi
+    if [ "$next_epoch" -gt "$EPOCHS" ]; then
+        echo "already trained: $exp_dir/iter.txt says epoch $next_epoch > $EPOCHS (delete $exp_dir to train again)"
+        return
+    fi
     if [ "$next_epoch" -gt 0 ]; then
         echo "resuming from the latest checkpoint (epoch $next_epoch)"
         resume=(--continue_train)
     fi
-    run_logged "$EXP_DIR/demo_train_stdout.log" "$PY" train.py "${MODEL_FLAGS[@]}" "${TRAIN_FLAGS[@]}" "${resume[@]}"
-    echo "done: $(grep -c '^(epoch' "$EXP_DIR/loss_log.txt") loss lines in $EXP_DIR/loss_log.txt"
+    run_logged "$exp_dir/demo_train_stdout.log" "$PY" train.py "${MODEL_FLAGS[@]}" --name "$name" "${TRAIN_FLAGS[@]}" \
+        "$@" "${resume[@]}"
+    echo "done: $(grep -c '^(epoch' "$exp_dir/loss_log.txt") loss lines in $exp_dir/loss_log.txt"
+}
+# render_model NAME [extra flags]: test.py into results/NAME/test_latest, unless rendered since the checkpoint.
+render_model() {
+    local name=$1 save_dir="$RESULTS_DIR/$1/test_latest"
+    shift
+    if [ -f "$save_dir/index.html" ] && [ "$save_dir/index.html" -nt "$CHECKPOINTS_DIR/$name/latest_net_G0.pth" ]; then
+        echo "already rendered with the latest checkpoint: $save_dir"
+    else
+        run_logged "$save_dir/demo_test_stdout.log" "$PY" test.py "${MODEL_FLAGS[@]}" --name "$name" "${TEST_FLAGS[@]}" "$@"
+    fi
+}
+
+step_start "3/5 training $NAME on the CPU ($EPOCHS epochs; log: $EXP_DIR/loss_log.txt)"
+train_model "$NAME"
+if [ "$NO_FLOW" = 1 ]; then
+    echo "the --no_flow ablation: $NO_FLOW_NAME"
+    train_model "$NO_FLOW_NAME" --no_flow
 fi
 step_end "training"
 
 # ---- 4. rendering -------------------------------------------------------------------------------------------
 step_start "4/5 rendering the test videos with test.py"
-if [ -f "$SAVE_DIR/index.html" ] && [ "$SAVE_DIR/index.html" -nt "$EXP_DIR/latest_net_G0.pth" ]; then
-    echo "already rendered with the latest checkpoint: $SAVE_DIR"
-else
-    run_logged "$SAVE_DIR/demo_test_stdout.log" "$PY" test.py "${MODEL_FLAGS[@]}" "${TEST_FLAGS[@]}"
+render_model "$NAME"
+EXTRA_ROWS=()
+if [ "$NO_FLOW" = 1 ]; then
+    render_model "$NO_FLOW_NAME" --no_flow
+    EXTRA_ROWS=(--extra_results "no_flow=$RESULTS_DIR/$NO_FLOW_NAME/test_latest")
 fi
 step_end "rendering"
 
 # ---- 5. evaluation ------------------------------------------------------------------------------------------
-step_start "5/5 loss curves and PSNR"
+step_start "5/5 loss curves and the evaluation table"
 "$PY" scripts/plot_losses.py --name "$NAME" --checkpoints_dir "$CHECKPOINTS_DIR" --out "$EXP_DIR/losses.png"
-PSNR_TABLE="$SAVE_DIR/psnr.md"
-if [ -f "$PSNR_TABLE" ] && [ "$PSNR_TABLE" -nt "$SAVE_DIR/index.html" ]; then
-    echo "PSNR (computed before, $PSNR_TABLE):"
+METRICS_TABLE="$SAVE_DIR/metrics.md"
+if [ -f "$METRICS_TABLE" ] && [ "$METRICS_TABLE" -nt "$SAVE_DIR/index.html" ] \
+        && { [ "$NO_FLOW" != 1 ] || grep -q '^| no_flow' "$METRICS_TABLE"; }; then
+    echo "evaluation (computed before, $METRICS_TABLE):"
     echo
-    cat "$PSNR_TABLE"
+    cat "$METRICS_TABLE"
 else
-    "$PY" scripts/evaluate.py "${MODEL_FLAGS[@]}" "${TEST_FLAGS[@]}" --untrained --copy_frame \
-        --markdown "$PSNR_TABLE" --json "$SAVE_DIR/psnr.json"
+    "$PY" scripts/evaluate.py "${MODEL_FLAGS[@]}" "${TEST_FLAGS[@]}" --untrained --copy_frame "${EXTRA_ROWS[@]}" \
+        --markdown "$METRICS_TABLE" --json "$SAVE_DIR/metrics.json"
 fi
 step_end "evaluation"
 
@@ -154,6 +180,6 @@ echo "pages (open in a browser):"
 echo "  test results:  $(realpath "$SAVE_DIR/index.html")"
 echo "  training:      $(realpath "$EXP_DIR/web/index.html")"
 echo "loss curves:     $EXP_DIR/losses.png   (TensorBoard: tensorboard --logdir $EXP_DIR/logs)"
-echo "PSNR table:      $PSNR_TABLE"
+echo "metrics table:   $METRICS_TABLE"
 echo "If the browser will not play the videos from file://, serve the folder:"
 echo "  $PY -m http.server -d $(realpath "$RESULTS_DIR/$NAME") 8000   # then open http://localhost:8000/test_latest/"
