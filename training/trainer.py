@@ -231,10 +231,9 @@ class Trainer:
                 losses = model.chunk_losses(chunk)
             totals["G"] = (model.generator_total(losses.generator), losses.generator)
             totals["D"] = (model.discriminator_total(losses.discriminator), losses.discriminator)
+            terms = {**losses.generator, **losses.discriminator}
             for scale, dt_losses in losses.temporal.items():
                 totals[f"D_T{scale}"] = (model.temporal_discriminator_total(dt_losses, scale), dt_losses)
-            terms = {**losses.generator, **losses.discriminator}
-            for dt_losses in losses.temporal.values():
                 terms.update(dt_losses)
         bad = []
         for name, (total, name_losses) in totals.items():
@@ -315,7 +314,7 @@ class Trainer:
         # the official loop ends an epoch after --max_dataset_size items (a new random subset each epoch
         # when shuffling); the dataset keeps every sequence
         dataset_size = int(min(len(self.dataset), opt.max_dataset_size))
-        step_items = opt.batchSize * self.dist.world_size  # items of one step of all processes
+        step_items = self.items_per_step
         print_freq = math.lcm(opt.print_freq, step_items)
         total_steps = ((self.start_epoch - 1) * dataset_size + self.epoch_iter) // print_freq * print_freq
         epoch_iter = self.epoch_iter
@@ -357,6 +356,11 @@ class Trainer:
                 self.visualizer.log(self.model.flow_estimator.report())
             self.end_epoch(epoch, total_steps)
 
+    @property
+    def items_per_step(self) -> int:
+        """Videos one training step takes: --batchSize on each process of the run."""
+        return self.opt.batchSize * self.dist.world_size
+
     def record_unreadable(self, notes: list[str]) -> None:
         for warning in self.unreadable.record(notes):
             self.visualizer.log(warning)
@@ -365,7 +369,7 @@ class Trainer:
                     display: dict | None, seconds: float) -> None:
         """Prints, displays and saves `latest` on their official step counts (and --save_latest_every_s)."""
         opt = self.opt
-        print_freq = math.lcm(opt.print_freq, opt.batchSize * self.dist.world_size)
+        print_freq = math.lcm(opt.print_freq, self.items_per_step)
         if total_steps % print_freq == 0:
             self.visualizer.print_current_errors(epoch, epoch_iter, errors, seconds / print_freq)
             self.visualizer.plot_current_errors(errors, total_steps)
