@@ -77,7 +77,7 @@ def test_fp16_falls_back_to_float32_without_cpu_autocast():
     with mock.patch("util.precision.cpu_autocast_available", return_value=False), \
             pytest.warns(UserWarning, match="running on the cpu in float32 instead"):
         precision = Precision.from_options(opt, torch.device("cpu"))
-    assert not precision.enabled and precision.scaler() is None
+    assert precision.dtype is None and precision.scaler() is None
 
 
 def test_fp16_and_bf16_together_is_an_error():

@@ -99,14 +99,6 @@ class Precision:
                       f"{'bfloat16 autocast (as --bf16)' if fallback else 'float32'} instead", stacklevel=2)
         return cls(fallback, device.type)
 
-    @property
-    def enabled(self) -> bool:
-        return self.dtype is not None
-
-    @property
-    def name(self) -> str:
-        return {None: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}[self.dtype]
-
     def autocast(self) -> contextlib.AbstractContextManager:
         """The context the forward passes run in: autocast to the run's dtype, or nothing in float32."""
         if self.dtype is None:
