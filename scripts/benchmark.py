@@ -142,7 +142,10 @@ def time_training(trainer, n_videos: int, save_every: int, epochs: int) -> dict[
 
     model.generate_chunk = count_chunk
     total, start = 0.0, timer.now()
-    with mock.patch.object(trainer_module, "step", timer.wrap("backward + step", trainer_module.step)):
+    # the trainer's backward and optimizer step, both counted as "backward + step"
+    with mock.patch.object(trainer_module, "backward", timer.wrap("backward + step", trainer_module.backward)), \
+            mock.patch.object(trainer_module, "optimizer_step",
+                              timer.wrap("backward + step", trainer_module.optimizer_step)):
         for timed, data in batches(trainer.loader, n_videos, epochs):
             loaded = timer.now()
             trainer.train_video(data)
