@@ -114,6 +114,34 @@ def test_truncated_latest_falls_back_to_the_epoch_checkpoint(three_videos, tmp_p
     assert "Resuming from epoch 2 at iteration 0" in log
 
 
+def test_an_epoch_end_save_writes_latest_and_the_epoch_label_as_equal_checked_sets(three_videos, tmp_path):
+    train.main(shuffled_args(three_videos, str(tmp_path), "--niter", "1", "--save_latest_freq", "1000"))
+    files = file_bytes(str(tmp_path))
+    latest = {name.removeprefix("latest_"): data for name, data in files.items() if name.startswith("latest_")}
+    epoch = {name.removeprefix("1_"): data for name, data in files.items() if name.startswith("1_")}
+    assert sorted(latest) == sorted(epoch)
+    assert {*(f"net_{net}.pth" for net in NETS), "train_state.pth", "checkpoint.json"} <= set(latest)
+    assert all(latest[name] == epoch[name] for name in latest if name != "checkpoint.json")
+    for label in ("latest", "1"):
+        info, problem = util.state_dicts.verify_manifest(os.path.join(tmp_path, "r", f"{label}_checkpoint.json"))
+        assert problem == "" and (info["epoch"], info["epoch_iter"]) == (2, 0)
+
+
+def test_a_set_and_its_copies_are_replaced_together_or_not_at_all(tmp_path):
+    first, second = str(tmp_path / "a_x.pth"), str(tmp_path / "b_x.pth")
+    sets = ({first: {"w": torch.ones(3)}}, str(tmp_path / "a.json"), {"epoch": 1},
+            [({first: second}, str(tmp_path / "b.json"))])
+    util.state_dicts.atomic_save_set(*sets)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert before["a_x.pth"] == before["b_x.pth"] and sorted(before) == ["a.json", "a_x.pth", "b.json", "b_x.pth"]
+    for path in (first, second):
+        assert torch.equal(torch.load(path, weights_only=True)["w"], torch.ones(3))
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with mock.patch.object(util.state_dicts.shutil, "copyfile", side_effect=full), pytest.raises(OSError):
+        util.state_dicts.atomic_save_set({first: {"w": torch.zeros(3)}}, *sets[1:])
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temporaries either
+
+
 def test_truncated_official_checkpoint_without_manifest_falls_back_too(three_videos, tmp_path):
     ckpt_dir = str(tmp_path)
     train.main(shuffled_args(three_videos, ckpt_dir, "--niter", "1"))

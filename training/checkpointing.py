@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -44,14 +45,21 @@ class ResumePoint:
     messages: list[str] = field(default_factory=list)
 
 
-def save_checkpoint(save_dir: str, label: str, networks: dict[str, nn.Module], train_state: dict, epoch: int,
-                    epoch_iter: int) -> None:
+def save_checkpoint(save_dir: str, labels: Sequence[str], networks: dict[str, nn.Module], train_state: dict,
+                    epoch: int, epoch_iter: int) -> None:
     """Writes `<label>_net_<name>.pth` for every network, `<label>_train_state.pth` and the manifest, as one
-    set; (epoch, epoch_iter) is where a run resumed from it starts."""
-    objects: dict[str, object] = {ckpt.network_path(save_dir, label, name): ckpt.cpu_state_dict(net)
-                                  for name, net in networks.items()}
-    objects[ckpt.train_state_path(save_dir, label)] = train_state
-    atomic_save_set(objects, ckpt.manifest_path(save_dir, label), {"epoch": epoch, "epoch_iter": epoch_iter})
+    set per label (the first label's files are serialised, the others' are byte copies of them); (epoch,
+    epoch_iter) is where a run resumed from them starts."""
+    def paths(label: str) -> dict[str, str]:
+        return {**{name: ckpt.network_path(save_dir, label, name) for name in networks},
+                "train_state": ckpt.train_state_path(save_dir, label)}
+
+    first, *others = labels
+    objects: dict[str, object] = {paths(first)[name]: ckpt.cpu_state_dict(net) for name, net in networks.items()}
+    objects[paths(first)["train_state"]] = train_state
+    copies = [({paths(first)[key]: path for key, path in paths(label).items()}, ckpt.manifest_path(save_dir, label))
+              for label in others]
+    atomic_save_set(objects, ckpt.manifest_path(save_dir, first), {"epoch": epoch, "epoch_iter": epoch_iter}, copies)
 
 
 def remove_stale_temporaries(save_dir: str) -> None:

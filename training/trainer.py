@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Sequence
 
 import torch
 from tqdm import tqdm
@@ -176,8 +177,9 @@ class Trainer:
             self.optimizers["G"] = build_generator_optimizer(self.opt, self.schedule, scales, switched=True)
             self.visualizer.log("------------ Now finetuning all scales -----------")
 
-    def save(self, label: str, epoch: int, epoch_iter: int) -> None:
+    def save(self, label: str, epoch: int, epoch_iter: int, also: Sequence[str] = ()) -> None:
         """Writes checkpoint `label` as one set, resuming at (epoch, epoch_iter); for `latest`, iter.txt too.
+        `also`: further labels given the same files (copied, not serialised again), e.g. the epoch's.
 
         A failed write (e.g. a full disk) leaves the previous checkpoint whole and stops training. Only rank 0
         of a distributed run writes.
@@ -194,11 +196,13 @@ class Trainer:
         if self.dist.active:
             train_state["distributed"] = self.dist.train_state()
         try:
-            checkpointing.save_checkpoint(self.save_dir, label, self.networks, train_state, epoch, epoch_iter)
+            checkpointing.save_checkpoint(self.save_dir, [label, *also], self.networks, train_state, epoch,
+                                          epoch_iter)
             if label == "latest":
                 ckpt.write_iter_file(self.save_dir, epoch, epoch_iter)
         except OSError as error:
-            raise TrainingStopped(f"cannot save checkpoint '{label}' in {self.save_dir} ({error}); the previous "
+            labels = " and ".join(f"'{name}'" for name in [label, *also])
+            raise TrainingStopped(f"cannot save checkpoint {labels} in {self.save_dir} ({error}); the previous "
                                   "checkpoint is intact", save=False) from error
         self.last_save = time.time()
 
@@ -388,5 +392,4 @@ class Trainer:
         self.end_of_epoch(epoch)
         self.position = (epoch + 1, 0)
         if saving:
-            self.save("latest", epoch + 1, 0)
-            self.save(str(epoch), epoch + 1, 0)
+            self.save("latest", epoch + 1, 0, also=[str(epoch)])

@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
@@ -52,34 +54,53 @@ def _hash_file(path: str) -> str:
     return digest.hexdigest()
 
 
-def atomic_save_set(objects: dict[str, object], manifest_path: str, info: dict) -> None:
+def _stage(directory: str, suffix: str) -> tuple[int, str]:
+    """(file descriptor, path) of a new temporary file in `directory` (created if missing)."""
+    os.makedirs(directory, exist_ok=True)
+    return tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=suffix)
+
+
+def atomic_save_set(objects: dict[str, object], manifest_path: str, info: dict,
+                    copies: Sequence[tuple[dict[str, str], str]] = ()) -> None:
     """Saves several objects so that the set is replaced whole or not at all, and records it.
 
     objects: path -> object for torch.save. Every object is first written to a temporary file beside its
     path; only when all are written (a full disk or a crash stops before any file is replaced) are they
     renamed into place, and the manifest last: a JSON file with `info` and each file's size and sha256, so
     that `verify_manifest` can tell a complete set from one a crash cut in the middle of the renames.
+    copies: further sets with the same contents, each `({path in objects: path of its copy}, the copy's
+    manifest path)`, e.g. the epoch checkpoint saved with `latest`: their files are byte copies of the ones
+    serialised for `objects` (each object is pickled once), staged with them and renamed after them, each
+    set's manifest after its own files.
     """
-    staged: dict[str, str] = {}
+    staged: list[tuple[str, str]] = []  # (temporary file, final path), in rename order
     try:
+        files: dict[str, dict] = {}
         for path, obj in objects.items():
-            directory = os.path.dirname(os.path.abspath(path))
-            os.makedirs(directory, exist_ok=True)
-            fd, staged[path] = tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=".pth")
+            fd, tmp = _stage(os.path.dirname(os.path.abspath(path)), ".pth")
+            staged.append((tmp, path))
             with os.fdopen(fd, "wb") as f:
                 torch.save(obj, f)
-        files = {os.path.basename(p): {"size": os.path.getsize(t), "sha256": _hash_file(t)} for p, t in staged.items()}
-        fd, manifest_tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(manifest_path)), prefix=".tmp_",
-                                            suffix=".json")
-        staged[manifest_path] = manifest_tmp
-        with os.fdopen(fd, "w") as f:
-            json.dump({**info, "files": files}, f, indent=1)
+            files[path] = {"size": os.path.getsize(tmp), "sha256": _hash_file(tmp)}
+        written = list(staged)
+        for index, (renamed, set_manifest) in enumerate([({path: path for path in objects}, manifest_path),
+                                                         *copies]):
+            for tmp, path in written if index else ():
+                fd, copy_tmp = _stage(os.path.dirname(os.path.abspath(renamed[path])), ".pth")
+                os.close(fd)
+                staged.append((copy_tmp, renamed[path]))
+                shutil.copyfile(tmp, copy_tmp)
+            fd, manifest_tmp = _stage(os.path.dirname(os.path.abspath(set_manifest)), ".json")
+            staged.append((manifest_tmp, set_manifest))
+            with os.fdopen(fd, "w") as f:
+                json.dump({**info, "files": {os.path.basename(renamed[path]): record
+                                             for path, record in files.items()}}, f, indent=1)
     except BaseException:
-        for tmp in staged.values():
+        for tmp, _ in staged:
             if os.path.exists(tmp):
                 os.remove(tmp)
         raise
-    for path, tmp in staged.items():  # the manifest was added last, so it is renamed last
+    for tmp, path in staged:  # staged in rename order: each set's files, then its manifest
         os.replace(tmp, path)
 
 
