@@ -89,6 +89,11 @@ def save(result: dict, name: str) -> None:
     np.savez_compressed(os.path.join(REGRESSION_DIR, f"{name}_frames.npz"), **result["frames"])
 
 
+def load_all(name: str) -> dict[str, dict]:
+    """Every recording of run `name`, by machine: {'xeon': `<name>.json`, 'epyc': `<name>.epyc.json`}."""
+    return {"xeon": load(name), "epyc": load(f"{name}.epyc")}
+
+
 def load(name: str) -> dict:
     with open(os.path.join(REGRESSION_DIR, f"{name}.json")) as f:
         losses = json.load(f)["losses"]

@@ -8,6 +8,10 @@
 
 Both were recorded again, from those same commits, in the portable arithmetic of tests/regression_run.py
 (the first recordings, made with the CPU's own kernels, did not repeat on a machine with other vector units).
+That arithmetic still differs in the 7th digit between the Intel Xeon (AVX-512 and AMX) the recordings were
+made on and an AMD EPYC (AVX-512, no AMX) where the same commits give other numbers, which four GAN steps
+amplify to percents; so each recording also exists as made from the same commit on the EPYC
+(`<name>.epyc.json`), and a run passes when it repeats one recording of its name.
 """
 
 from __future__ import annotations
@@ -47,7 +51,17 @@ def assert_same_run(got: dict, expected: dict) -> None:
 
 @pytest.mark.parametrize(("recording", "flags"), [("baseline_true_prev", ["--true_prev_frame"]), ("official", [])])
 def test_run_repeats_the_recorded_numbers(tmp_path, recording, flags):
-    assert_same_run(portable_run(str(tmp_path), *flags), regression_run.load(recording))
+    got = portable_run(str(tmp_path), *flags)
+    recordings = regression_run.load_all(recording)
+    assert len(recordings) == 2
+    failures = []
+    for machine, expected in recordings.items():
+        try:
+            assert_same_run(got, expected)
+            return
+        except AssertionError as error:
+            failures.append(f"{machine}: {str(error).splitlines()[0]}")
+    raise AssertionError("the run repeats none of the recordings: " + "; ".join(failures))
 
 
 def test_the_two_recordings_differ_from_the_first_step():
@@ -55,3 +69,13 @@ def test_the_two_recordings_differ_from_the_first_step():
     true_prev, official = regression_run.load("baseline_true_prev"), regression_run.load("official")
     first_true, first_official = true_prev["losses"][0], official["losses"][0]
     assert not math.isclose(first_true["G_Warp"], first_official["G_Warp"], rel_tol=1e-3)
+
+
+def test_the_machines_recordings_agree_on_the_first_step_only():
+    """The two machines' arithmetic differs in the 7th digit of the first losses, not more (a larger gap
+    would be a different run, not a different rounding)."""
+    for name in ("baseline_true_prev", "official"):
+        xeon, epyc = regression_run.load_all(name).values()
+        for key, value in xeon["losses"][0].items():
+            assert math.isclose(epyc["losses"][0][key], value, rel_tol=1e-6), (name, key)
+        assert xeon["losses"] != epyc["losses"]
