@@ -15,7 +15,6 @@ from functools import partial
 
 import numpy as np
 import torch
-import torchvision.transforms as transforms
 from PIL import Image
 
 
@@ -118,6 +117,33 @@ def _flip(img: Image.Image, flip: bool) -> Image.Image:
     return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if flip else img
 
 
+# PIL modes whose pixels are not 8-bit: their NumPy type, kept as is (not scaled to [0, 1])
+_WIDE_MODES = {"I": np.int32, "I;16": np.int16, "F": np.float32}
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """A PIL image as a `(C, H, W)` tensor: 8-bit modes as float32 in [0, 1] (value / 255), 'I', 'I;16' and
+    'F' images with their own values and type, as torchvision's ToTensor (torchvision is not imported here:
+    its import costs 1.5 s of every process start)."""
+    array = np.array(img, _WIDE_MODES.get(img.mode, np.uint8), copy=True)
+    if img.mode == "1":
+        array = array * np.uint8(255)
+    pixels = torch.from_numpy(array).view(img.size[1], img.size[0], len(img.getbands())).permute(2, 0, 1)
+    pixels = pixels.contiguous()
+    return pixels.to(torch.get_default_dtype()).div(255) if pixels.dtype == torch.uint8 else pixels
+
+
+def normalize_half(tensor: torch.Tensor) -> torch.Tensor:
+    """[0, 1] -> [-1, 1]: `(x - 0.5) / 0.5` in every channel, torchvision's Normalize((0.5,), (0.5,))."""
+    return tensor.sub(0.5).div_(0.5)
+
+
+def _compose(steps: list[Callable], img: Image.Image) -> Image.Image | torch.Tensor:
+    for step in steps:
+        img = step(img)
+    return img
+
+
 def get_transform(opt: argparse.Namespace, params: dict, method: int = Image.BICUBIC, normalize: bool = True,
                   to_tensor: bool = True) -> Callable:
     """The per-frame transform: resize, crop, flip (training only), then ToTensor and Normalize(0.5, 0.5).
@@ -126,15 +152,14 @@ def get_transform(opt: argparse.Namespace, params: dict, method: int = Image.BIC
     returns the PIL image; otherwise a (C, H, W) float tensor in [0, 1], or [-1, 1] with `normalize`.
     """
     size = (opt.loadSize, opt.loadSize) if "resize" in opt.resize_or_crop else params["new_size"]
-    # partial rather than lambda keeps the transform picklable for spawned DataLoader workers.
+    # partials rather than lambdas keep the transform picklable for spawned DataLoader workers.
     steps: list[Callable] = [partial(_resize, size=size, method=method)]
     if has_crop(opt.resize_or_crop):
         steps.append(partial(_crop, size=params["crop_size"], pos=params["crop_pos"]))
     if opt.isTrain and not opt.no_flip:
         steps.append(partial(_flip, flip=params["flip"]))
     if to_tensor:
-        steps.append(transforms.ToTensor())
+        steps.append(pil_to_tensor)
     if normalize:
-        # One mean/std broadcast over every channel, so 1-, 3- and 4-channel images all work.
-        steps.append(transforms.Normalize((0.5,), (0.5,)))
-    return transforms.Compose(steps)
+        steps.append(normalize_half)  # every channel, so 1-, 3- and 4-channel images all work
+    return partial(_compose, steps)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +27,11 @@ from data.image_folder import check_parallel_sequences, make_grouped_dataset
 from data.size_checks import check_frame_size, possible_output_sizes
 from data.template_dataset import TemplateDataset
 from data.temporal_dataset import TemporalDataset
-from data.transforms import get_img_params, get_transform
+from data.transforms import get_img_params, get_transform, normalize_half, pil_to_tensor
 from data.windows import frames_per_chunk, get_video_params
 from util.runtime import generator_gpu_count
+
+REPO = Path(__file__).resolve().parent.parent
 
 W, H = 64, 32
 N_SEQS, N_FRAMES = 2, 6
@@ -505,3 +509,23 @@ def test_crop_modes_can_suggest_a_fine_size(tmp_path: Path) -> None:
         check_frame_size(opt, (100, 50), "frame.png")  # a crop larger than the image: (100, 48) stays
     opt.fineSize = int(re.search(r"--fineSize (\d+)$", str(error.value)).group(1))
     check_frame_size(opt, (100, 50), "frame.png")
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "1", "I", "I;16", "F"])
+def test_pil_to_tensor_and_normalize_equal_torchvision(mode):
+    import torchvision.transforms as tv
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    img = Image.fromarray(pixels).convert(mode)
+    ours, theirs = pil_to_tensor(img), tv.ToTensor()(img)
+    assert ours.dtype == theirs.dtype and torch.equal(ours, theirs)
+    if ours.is_floating_point():
+        assert torch.equal(normalize_half(ours), tv.Normalize((0.5,), (0.5,))(theirs))
+
+
+def test_training_import_path_leaves_torchvision_out():
+    code = "import sys, train, test; from data import find_dataset_class; find_dataset_class('temporal'); " \
+           "print('torchvision' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip() == "False"
