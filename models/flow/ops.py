@@ -11,7 +11,6 @@ import torch.nn.functional as F
 
 from models.networks.warp import warp
 
-
 # output columns per matrix product of `correlation`: wider tiles waste more products on shifts beyond
 # the displacement range, narrower ones cost more calls (16-64 measured within 30 % of each other)
 _CORRELATION_TILE = 32
