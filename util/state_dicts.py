@@ -60,6 +60,14 @@ def _stage(directory: str, suffix: str) -> tuple[int, str]:
     return tempfile.mkstemp(dir=directory, prefix=".tmp_", suffix=suffix)
 
 
+def _stage_manifest(staged: list[tuple[str, str]], manifest_path: str, manifest: dict) -> None:
+    """Writes `manifest` as JSON to a new temporary file and appends (it, manifest_path) to `staged`."""
+    fd, tmp = _stage(os.path.dirname(os.path.abspath(manifest_path)), ".json")
+    staged.append((tmp, manifest_path))
+    with os.fdopen(fd, "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
 def atomic_save_set(objects: dict[str, object], manifest_path: str, info: dict,
                     copies: Sequence[tuple[dict[str, str], str]] = ()) -> None:
     """Saves several objects so that the set is replaced whole or not at all, and records it.
@@ -83,18 +91,15 @@ def atomic_save_set(objects: dict[str, object], manifest_path: str, info: dict,
                 torch.save(obj, f)
             files[path] = {"size": os.path.getsize(tmp), "sha256": _hash_file(tmp)}
         written = list(staged)
-        for index, (renamed, set_manifest) in enumerate([({path: path for path in objects}, manifest_path),
-                                                         *copies]):
-            for tmp, path in written if index else ():
+        _stage_manifest(staged, manifest_path, {**info, "files": {os.path.basename(p): r for p, r in files.items()}})
+        for renamed, copy_manifest in copies:
+            for tmp, path in written:
                 fd, copy_tmp = _stage(os.path.dirname(os.path.abspath(renamed[path])), ".pth")
                 os.close(fd)
                 staged.append((copy_tmp, renamed[path]))
                 shutil.copyfile(tmp, copy_tmp)
-            fd, manifest_tmp = _stage(os.path.dirname(os.path.abspath(set_manifest)), ".json")
-            staged.append((manifest_tmp, set_manifest))
-            with os.fdopen(fd, "w") as f:
-                json.dump({**info, "files": {os.path.basename(renamed[path]): record
-                                             for path, record in files.items()}}, f, indent=1)
+            _stage_manifest(staged, copy_manifest,
+                            {**info, "files": {os.path.basename(renamed[p]): r for p, r in files.items()}})
     except BaseException:
         for tmp, _ in staged:
             if os.path.exists(tmp):
