@@ -11,7 +11,10 @@ Both were recorded again, from those same commits, in the portable arithmetic of
 That arithmetic still differs in the 7th digit between the Intel Xeon (AVX-512 and AMX) the recordings were
 made on and an AMD EPYC (AVX-512, no AMX) where the same commits give other numbers, which four GAN steps
 amplify to percents; so each recording also exists as made from the same commit on the EPYC
-(`<name>.epyc.json`), and a run passes when it repeats one recording of its name.
+(`<name>.epyc.json`). A run is compared with the recording whose first step it repeats bit for bit (the
+machine with its arithmetic). On a CPU whose first step repeats neither, only the first step is compared, to
+1e-6, and the test is skipped saying so: a change that moves the first step by rounding alone then shows as
+that skip on the two known machines too.
 """
 
 from __future__ import annotations
@@ -53,15 +56,18 @@ def assert_same_run(got: dict, expected: dict) -> None:
 def test_run_repeats_the_recorded_numbers(tmp_path, recording, flags):
     got = portable_run(str(tmp_path), *flags)
     recordings = regression_run.load_all(recording)
-    assert len(recordings) == 2
-    failures = []
-    for machine, expected in recordings.items():
-        try:
-            assert_same_run(got, expected)
-            return
-        except AssertionError as error:
-            failures.append(f"{machine}: {str(error).splitlines()[0]}")
-    raise AssertionError("the run repeats none of the recordings: " + "; ".join(failures))
+    # the machine whose arithmetic this one has: its first step repeats bit for bit
+    same_arithmetic = [machine for machine, expected in recordings.items()
+                       if expected["losses"][0] == got["losses"][0]]
+    if same_arithmetic:
+        assert_same_run(got, recordings[same_arithmetic[0]])
+        return
+    for machine, expected in recordings.items():  # another CPU's rounding, or a change: to rounding only
+        for name, value in expected["losses"][0].items():
+            assert math.isclose(got["losses"][0][name], value, rel_tol=1e-6), (machine, name)
+    pytest.skip(f"this CPU's arithmetic repeats the first step of none of the recordings ({', '.join(recordings)}); "
+                "it agrees with them to 1e-6 and later steps were not compared. Record this machine's from the "
+                "commits named in tests/test_regression.py")
 
 
 def test_the_two_recordings_differ_from_the_first_step():
