@@ -15,6 +15,8 @@ from types import ModuleType
 
 import torch
 
+from util.runtime import use_cudnn_autotuner
+
 _MODELS_DIR = Path(__file__).resolve().parent
 _ENTRY_POINTS = ("create_training_model", "create_inference_model")
 
@@ -37,9 +39,11 @@ def find_model(name: str) -> ModuleType:
 
 def create_training_model(opt: argparse.Namespace) -> torch.nn.Module:
     """The `--model` package's training model (networks, losses, reference flow), on the CPU."""
+    use_cudnn_autotuner(opt.debug)
     return find_model(opt.model).create_training_model(opt)
 
 
 def create_inference_model(opt: argparse.Namespace, device: torch.device):
     """The `--model` package's test-time model, loaded from the checkpoints, on `device`."""
+    use_cudnn_autotuner(opt.debug)
     return find_model(opt.model).create_inference_model(opt, device)

@@ -61,3 +61,15 @@ def test_dataset_modes():
     assert {"temporal", "test"} <= set(available_dataset_modes())
     with pytest.raises(ValueError, match=r"--dataset_mode movie: no data/movie_dataset.py; available: "):
         find_dataset_class("movie")
+
+
+@pytest.mark.parametrize(("flags", "autotuner"), [((), True), (("--debug",), False)])
+def test_building_a_model_sets_cudnns_autotuner_as_the_official_models(flags, autotuner):
+    import torch
+
+    torch.backends.cudnn.benchmark = not autotuner
+    try:
+        models.create_training_model(parse("--flownet", "dis", "--no_vgg", "--label_nc", "4", *flags))
+        assert torch.backends.cudnn.benchmark is autotuner
+    finally:
+        torch.backends.cudnn.benchmark = False

@@ -17,6 +17,13 @@ def select_device(gpu_ids: list[int]) -> torch.device:
     return torch.device(f"cuda:{gpu_ids[0]}") if gpu_ids else torch.device("cpu")
 
 
+def use_cudnn_autotuner(debug: bool) -> None:
+    """cuDNN's autotuner (`torch.backends.cudnn.benchmark`) on unless --debug, as the official G and D models
+    switch it on: the first call of each convolution shape times cuDNN's algorithms and keeps the fastest.
+    No effect on the CPU."""
+    torch.backends.cudnn.benchmark = not debug
+
+
 def generator_gpu_count(n_gpus_gen: int, batch_size: int) -> int:
     """GPUs that one sequence's frames are spread over (official `n_gpus`): --n_gpus_gen with batch size 1,
     else 1 (each sequence then stays on one GPU). At least 1, so that the CPU counts as one device."""
