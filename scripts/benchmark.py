@@ -1,7 +1,8 @@
 """Where a training step goes, and how fast the generator renders: a table per named configuration.
 
     python scripts/benchmark.py [--configs tiny fixture g1_256 g1_512] [--videos 4] [--epochs 2] [--flags=...]
-                                [--json OUT] [--compare REF]
+                                [--frames 10] [--json OUT] [--compare REF]
+    python scripts/benchmark.py --configs street_2048 --generation_only     # the test-time fps on a GPU
 
 For each configuration it generates the synthetic street data it needs, builds the real Trainer (so the
 timed code is the training code), runs a few videos and splits the seconds per training chunk into data
@@ -15,6 +16,8 @@ its own. FlowNet2 runs with random weights (same cost as the official ones). Wit
 E - 1 epochs warm up and every video of the last one is timed, e.g. to see the reference-flow cache hit
 (`fixture_whole`: the fixture on windows that are whole videos, without flips, so every epoch sees the same
 chunks); `--flags` adds training flags to every configuration, e.g. `--flags=--flow_cache_mb=0`.
+`--generation_only` skips the training part (its cells print '-'): `street_2048` is the model of the official
+test_2048.sh at 2048x1024, which no single device trains.
 """
 
 from __future__ import annotations
@@ -53,6 +56,11 @@ CONFIGS = {
     "g1_512": (512, 256, 6, ["--label_nc", "35", "--use_instance", "--fg", "--n_scales_spatial", "2",
                              "--n_downsample_G", "2", "--max_frames_per_gpu", "2", "--n_frames_total", "4",
                              "--no_vgg"]),
+    # the model of scripts/street/test_2048.sh (its first frames come from the real ones here, not from the
+    # single-frame G of --use_single_G); for --generation_only: the official code trained it on 8 GPUs
+    "street_2048": (2048, 1024, 3, ["--label_nc", "35", "--use_instance", "--fg", "--n_scales_spatial", "3",
+                                    "--max_frames_per_gpu", "1", "--n_frames_total", "3", "--no_vgg",
+                                    "--flownet", "dis"]),
 }
 PHASES = ("data", "reference flow", "G forward", "D forwards", "backward + step", "other", "save")
 
@@ -168,7 +176,7 @@ def time_training(trainer, n_videos: int, save_every: int, epochs: int) -> dict[
     return per_chunk
 
 
-def time_generation(trainer, n_frames: int = 10) -> dict[str, float]:
+def time_generation(trainer, n_frames: int) -> dict[str, float]:
     """Test-time frames per second, FLOPs per frame, and the achieved GFLOP/s of G."""
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -209,12 +217,12 @@ def run_child(config: str, args: argparse.Namespace) -> dict:
 
     with tempfile.TemporaryDirectory() as work:
         trainer, opt = build_trainer(config, work, args.flags.split())
-        seconds = time_training(trainer, args.videos, args.save_every, args.epochs)
+        seconds = None if args.generation_only else time_training(trainer, args.videos, args.save_every, args.epochs)
         cache = trainer.model.flow_estimator
         result = {"config": config, "device": str(trainer.device), "size": f"{opt.loadSize}x{CONFIGS[config][1]}",
                   "threads": torch.get_num_threads(), "train_seconds_per_chunk": seconds,
                   "flow_cache": cache.report() if isinstance(cache, CachedFlowEstimator) else "no flow cache"}
-        result.update(time_generation(trainer))
+        result.update(time_generation(trainer, args.frames))
         result["matmul_gflops"] = matmul_ceiling(trainer.device)
         if trainer.device.type == "cuda":
             result["peak_mb"] = torch.cuda.max_memory_allocated(trainer.device) / 2**20
@@ -228,9 +236,10 @@ def print_table(results: list[dict], reference: dict[str, dict] | None) -> None:
             "% of matmul", "peak MB"]
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
     for r in results:
-        phases = r["train_seconds_per_chunk"]
-        total = sum(phases.values())
-        cells = [r["config"], r["device"], r["size"], f"{total:.3f}", *(f"{phases[p]:.3f}" for p in PHASES),
+        phases = r["train_seconds_per_chunk"]  # None with --generation_only
+        training = [f"{sum(phases.values()):.3f}", *(f"{phases[p]:.3f}" for p in PHASES)] if phases else \
+            ["-"] * (len(PHASES) + 1)
+        cells = [r["config"], r["device"], r["size"], *training,
                  f"{r['fps']:.2f}", f"{r['gflop_per_frame']:.1f}", f"{r['gflops']:.1f}",
                  f"{100 * r['gflops'] / r['matmul_gflops']:.0f}", f"{r['peak_mb']:.0f}"]
         print("| " + " | ".join(cells) + " |")
@@ -240,8 +249,9 @@ def print_table(results: list[dict], reference: dict[str, dict] | None) -> None:
         for r in results:
             ref = reference.get(r["config"])
             if ref:
-                ratio = sum(r["train_seconds_per_chunk"].values()) / sum(ref["train_seconds_per_chunk"].values())
-                print(f"| {r['config']} | {ratio:.2f} | {r['fps'] / ref['fps']:.2f} |")
+                phases, ref_phases = r["train_seconds_per_chunk"], ref["train_seconds_per_chunk"]
+                ratio = f"{sum(phases.values()) / sum(ref_phases.values()):.2f}" if phases and ref_phases else "-"
+                print(f"| {r['config']} | {ratio} | {r['fps'] / ref['fps']:.2f} |")
 
 
 def main() -> None:
@@ -253,6 +263,9 @@ def main() -> None:
                         help="with more than 1, time every video of the last epoch after the others warm up")
     parser.add_argument("--flags", default="", help="training flags added to every configuration, e.g. "
                                                     "--flags=--flow_cache_mb=0")
+    parser.add_argument("--generation_only", action="store_true",
+                        help="time test-time generation only (e.g. street_2048, too large to train on one device)")
+    parser.add_argument("--frames", type=int, default=10, help="generated frames timed per configuration")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--compare", help="a JSON written by --json, to print ratios against")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -260,13 +273,15 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_child(args.child, args)))
         return
-    if args.epochs < 1:
-        raise SystemExit(f"--epochs {args.epochs}: expected 1 or more")
+    if args.epochs < 1 or args.frames < 1:
+        raise SystemExit(f"--epochs {args.epochs} --frames {args.frames}: expected 1 or more")
     results = []
     for config in args.configs:
         out = subprocess.run([sys.executable, __file__, "--child", config, "--videos", str(args.videos),
                               "--save_every", str(args.save_every), "--epochs", str(args.epochs),
-                              f"--flags={args.flags}"], capture_output=True, text=True, cwd=REPO)
+                              "--frames", str(args.frames), f"--flags={args.flags}",
+                              *(["--generation_only"] if args.generation_only else [])],
+                             capture_output=True, text=True, cwd=REPO)
         if out.returncode != 0:
             raise SystemExit(f"{config} failed:\n{out.stderr[-3000:]}")
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -23,3 +23,13 @@ def test_tiny_benchmark_times_every_phase(tmp_path):
         assert phases[phase] > 0, phase
     assert row["fps"] > 0 and row["gflop_per_frame"] > 0 and "misses" in row["flow_cache"]
     assert "| tiny | cpu | 64x32 |" in done.stdout
+
+
+def test_generation_only_skips_training_and_prints_dashes(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "scripts/benchmark.py", "--configs", "tiny", "--generation_only",
+                           "--frames", "2", "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (row,) = json.loads(out.read_text())
+    assert row["train_seconds_per_chunk"] is None and row["fps"] > 0 and row["gflop_per_frame"] > 0
+    assert "| tiny | cpu | 64x32 | - | - |" in done.stdout
