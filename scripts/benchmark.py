@@ -222,6 +222,8 @@ def run_child(config: str, args: argparse.Namespace) -> dict:
         result = {"config": config, "device": str(trainer.device), "size": f"{opt.loadSize}x{CONFIGS[config][1]}",
                   "threads": torch.get_num_threads(), "train_seconds_per_chunk": seconds,
                   "flow_cache": cache.report() if isinstance(cache, CachedFlowEstimator) else "no flow cache"}
+        if args.generation_only and trainer.device.type == "cuda":  # the peak of rendering (weights included)
+            torch.cuda.reset_peak_memory_stats(trainer.device)
         result.update(time_generation(trainer, args.frames))
         result["matmul_gflops"] = matmul_ceiling(trainer.device)
         if trainer.device.type == "cuda":
