@@ -67,9 +67,10 @@ def test_dataset_modes():
 def test_building_a_model_sets_cudnns_autotuner_as_the_official_models(flags, autotuner):
     import torch
 
+    before = torch.backends.cudnn.benchmark
     torch.backends.cudnn.benchmark = not autotuner
     try:
         models.create_training_model(parse("--flownet", "dis", "--no_vgg", "--label_nc", "4", *flags))
         assert torch.backends.cudnn.benchmark is autotuner
     finally:
-        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.benchmark = before  # the other tests see the setting they started with
